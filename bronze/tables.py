@@ -1,0 +1,31 @@
+"""Bronze table declarations, derived from the landing sources (one table per ``table`` name)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import partial
+
+from bronze.ingest import ingest_new_files
+from expectations import bronze_suites
+from ingestion.sources import Source, load_sources
+from lakehouse.catalog import TableDef
+from lakehouse.settings import Settings
+
+
+def declare(settings: Settings) -> list[TableDef]:
+    by_table: dict[str, list[Source]] = defaultdict(list)
+    for source in load_sources(settings.sources_file).values():
+        by_table[source.table].append(source)
+    return [
+        TableDef(
+            layer="bronze",
+            name=name,
+            grain="One row per landing record (line, CSV row, sheet row or document) as it arrived.",
+            build=partial(ingest_new_files, sources=sources),
+            write="append",
+            change_feed=True,
+            suite=partial(bronze_suites.structure, sources[0].columns),
+            description="Sources: " + ", ".join(f"{s.name} ({s.format}, {s.glob})" for s in sources),
+        )
+        for name, sources in sorted(by_table.items())
+    ]

@@ -1,0 +1,1 @@
+"""One Great Expectations suite per table, as code, with a severity per expectation."""

@@ -1,0 +1,20 @@
+"""Bronze suites: structure only. Bronze accepts anything; silver decides what is valid."""
+
+from __future__ import annotations
+
+import great_expectations.expectations as gxe
+
+from lakehouse.quality import Check, critical, warn
+
+
+def structure(columns: list[str]) -> list[Check]:
+    return [
+        critical(gxe.ExpectTableColumnsToMatchSet(
+            column_set=[*columns, "_corrupt_record", "_rescued_data", "_ingest_file", "_ingest_seq",
+                        "_source", "_ingest_ts", "_ingest_batch_id"],
+            exact_match=True,
+        )),
+        critical(gxe.ExpectColumnValuesToNotBeNull(column="_ingest_file")),
+        # Most lines should parse; a flood of corrupt lines means a wrong format, not bad rows.
+        warn(gxe.ExpectColumnValuesToBeNull(column="_corrupt_record", mostly=0.95)),
+    ]

@@ -1,0 +1,19 @@
+"""Suite of gold.daily_kpis: one row per date, non-negative money and counts, rates in [0, 1]."""
+
+from __future__ import annotations
+
+import great_expectations.expectations as gxe
+
+from lakehouse.quality import Check, critical
+
+
+def suite() -> list[Check]:
+    return [
+        critical(gxe.ExpectColumnValuesToBeUnique(column="date")),
+        critical(gxe.ExpectColumnValuesToNotBeNull(column="date")),
+        critical(gxe.ExpectColumnValuesToBeBetween(column="revenue", min_value=0)),
+        critical(gxe.ExpectColumnValuesToBeBetween(column="orders", min_value=0)),
+        critical(gxe.ExpectColumnValuesToBeBetween(column="sessions", min_value=0)),
+        critical(gxe.ExpectColumnValuesToBeBetween(column="session_conversion_rate", min_value=0,
+                                                   max_value=1)),
+    ]

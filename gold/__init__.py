@@ -1,0 +1,1 @@
+"""Gold: KPIs, experiment results, funnels and fact tables, read by the dashboard."""

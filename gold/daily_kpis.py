@@ -1,0 +1,26 @@
+"""gold.daily_kpis — one row per UTC date: revenue, orders, AOV, units, users, sessions, conversion."""
+
+from __future__ import annotations
+
+from expectations import gold_daily_kpis
+from lakehouse.catalog import TableDef
+from lakehouse.runner import BuildContext, TableOutput
+from transforms.kpis import daily_kpis
+
+
+def build(context: BuildContext) -> TableOutput:
+    frame = daily_kpis(context.read("silver.events"), context.read("silver.order_lines"))
+    return TableOutput(data=context.cache(frame.coalesce(1)))
+
+
+TABLE = TableDef(
+    layer="gold",
+    name="daily_kpis",
+    grain="One row per UTC date.",
+    build=build,
+    inputs=("silver.events", "silver.order_lines"),
+    keys=("date",),
+    write="overwrite",
+    suite=gold_daily_kpis.suite,
+    description="Daily e-commerce KPIs as METRICS.md defines them.",
+)

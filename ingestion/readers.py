@@ -1,0 +1,230 @@
+"""One reader per landing format. Each returns the source's bronze columns as strings.
+
+Bronze keeps input as it came: every declared column is a string, a line or row
+that cannot be parsed keeps its raw text in ``_corrupt_record``, fields nobody
+declared are kept as JSON in ``_rescued_data``, and ``_ingest_file`` /
+``_ingest_seq`` record where each row came from and in which order. Typing and
+rejection happen in silver, where a rule can say why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterable
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from ingestion.landing import LandingFile, LandingStore
+from ingestion.sources import Source
+
+CORRUPT = "_corrupt_record"
+RESCUED = "_rescued_data"
+INGEST_FILE = "_ingest_file"
+INGEST_SEQ = "_ingest_seq"
+
+
+def raw_schema(columns: Iterable[str]) -> T.StructType:
+    fields = [T.StructField(name, T.StringType()) for name in columns]
+    return T.StructType([*fields, T.StructField(CORRUPT, T.StringType())])
+
+
+def bronze_schema(source: Source) -> T.StructType:
+    """Columns every reader returns for ``source`` (before the writer adds batch metadata)."""
+    return T.StructType(
+        [
+            *[T.StructField(name, T.StringType()) for name in source.columns],
+            T.StructField(CORRUPT, T.StringType()),
+            T.StructField(RESCUED, T.StringType()),
+            T.StructField(INGEST_FILE, T.StringType()),
+            T.StructField(INGEST_SEQ, T.LongType()),
+        ]
+    )
+
+
+def _rescued_json_fields(value: Column, declared: list[str]) -> Column:
+    """JSON of the top-level keys of a JSON line that no column declares (null when none)."""
+    as_map = F.from_json(value, T.MapType(T.StringType(), T.StringType()))
+    declared_keys = F.array(*[F.lit(name) for name in declared])
+    extra = F.map_filter(as_map, lambda key, _value: ~F.array_contains(declared_keys, key))
+    return F.when(F.size(extra) > 0, F.to_json(extra))
+
+
+def _read_jsonl(spark: SparkSession, source: Source, file: LandingFile) -> DataFrame:
+    columns = source.read_columns
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+    lines = spark.read.text(file.spark_uri).withColumn(INGEST_SEQ, F.monotonically_increasing_id())
+    lines = lines.filter(F.trim("value") != "")
+    parsed = lines.select(
+        F.from_json("value", raw_schema(columns), options).alias("row"),
+        _rescued_json_fields(F.col("value"), columns).alias(RESCUED),
+        INGEST_SEQ,
+    )
+    return parsed.select("row.*", RESCUED, INGEST_SEQ)
+
+
+def _read_csv(spark: SparkSession, source: Source, file: LandingFile) -> DataFrame:
+    options = {
+        "header": "true",
+        "enforceSchema": "false",
+        "mode": "PERMISSIVE",
+        "columnNameOfCorruptRecord": CORRUPT,
+        "encoding": "UTF-8",
+        "quote": '"',
+        "escape": '"',
+        **source.options,
+    }
+    frame = spark.read.options(**options).schema(raw_schema(source.read_columns)).csv(file.spark_uri)
+    return frame.withColumn(RESCUED, F.lit(None).cast("string")).withColumn(
+        INGEST_SEQ, F.monotonically_increasing_id()
+    )
+
+
+def _read_parquet(spark: SparkSession, source: Source, file: LandingFile) -> DataFrame:
+    frame = spark.read.parquet(file.spark_uri)
+    missing = [name for name in source.read_columns if name not in frame.columns]
+    if missing:
+        raise ValueError(f"{file.path}: parquet file lacks declared columns {missing}")
+    rescued = [name for name in frame.columns if name not in source.read_columns]
+    rescued_json = F.to_json(F.struct(*[F.col(f"`{n}`") for n in rescued])) if rescued else F.lit(None)
+    return frame.select(
+        *[F.col(f"`{name}`").cast("string").alias(name) for name in source.read_columns],
+        F.lit(None).cast("string").alias(CORRUPT),
+        rescued_json.cast("string").alias(RESCUED),
+        F.monotonically_increasing_id().alias(INGEST_SEQ),
+    )
+
+
+def _cell_text(value: object) -> str | None:
+    """Render a spreadsheet cell the way a person reads it, so silver can parse it like text."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _document_rows(source: Source, file: LandingFile, records: list[dict[str, object]]) -> list[tuple]:
+    columns = source.read_columns
+    rows = []
+    for seq, record in enumerate(records):
+        extra = {key: value for key, value in record.items() if key not in columns}
+        rows.append(
+            (
+                *[_cell_text(record.get(name)) for name in columns],
+                None,
+                json.dumps(extra, default=str, sort_keys=True) if extra else None,
+                file.path,
+                seq,
+            )
+        )
+    return rows
+
+
+def _corrupt_document(source: Source, file: LandingFile, reason: str) -> list[tuple]:
+    return [(*[None] * len(source.read_columns), reason, None, file.path, 0)]
+
+
+def _xlsx_records(source: Source, file: LandingFile, content: bytes) -> list[tuple]:
+    from openpyxl import load_workbook
+
+    sheet_name = source.options["sheet"]
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        return _corrupt_document(source, file, f"unreadable workbook: {exc}")
+    try:
+        if sheet_name not in workbook.sheetnames:
+            return _corrupt_document(source, file, f"workbook has no sheet {sheet_name!r}")
+        rows = workbook[sheet_name].iter_rows(values_only=True)
+        header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
+        records = [
+            {name: value for name, value in zip(header, row, strict=False) if name}
+            for row in rows
+            if any(cell is not None and str(cell).strip() for cell in row)
+        ]
+    finally:
+        workbook.close()
+    return _document_rows(source, file, records)
+
+
+def _json_records(source: Source, file: LandingFile, content: bytes) -> list[tuple]:
+    try:
+        document = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _corrupt_document(source, file, f"invalid JSON ({exc}): {content[:2000]!r}")
+    items = document if isinstance(document, list) else [document]
+    records = []
+    for item in items:
+        if not isinstance(item, dict):
+            return _corrupt_document(source, file, f"expected JSON objects, found {type(item).__name__}")
+        records.append(
+            {k: json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v for k, v in item.items()}
+        )
+    return _document_rows(source, file, records)
+
+
+_DOCUMENT_PARSERS: dict[str, Callable[[Source, LandingFile, bytes], list[tuple]]] = {
+    "xlsx": _xlsx_records,
+    "json": _json_records,
+}
+_SPARK_READERS: dict[str, Callable[[SparkSession, Source, LandingFile], DataFrame]] = {
+    "jsonl": _read_jsonl,
+    "csv": _read_csv,
+    "parquet": _read_parquet,
+}
+
+
+def _conform(frame: DataFrame, source: Source) -> DataFrame:
+    """Apply null markers and the column mapping, giving exactly the bronze columns."""
+    for name in source.read_columns:
+        column = F.col(f"`{name}`")
+        blank = F.trim(column) == ""
+        if source.null_values:
+            blank = blank | F.trim(column).isin(source.null_values)
+        frame = frame.withColumn(name, F.when(blank, F.lit(None)).otherwise(column))
+    selected = [
+        F.expr(source.mapping[name]).cast("string").alias(name)
+        if name in source.mapping
+        else F.col(f"`{name}`").alias(name)
+        for name in source.columns
+    ]
+    return frame.select(*selected, CORRUPT, RESCUED, INGEST_FILE, INGEST_SEQ)
+
+
+def read_source(
+    spark: SparkSession, source: Source, files: list[LandingFile], store: LandingStore
+) -> DataFrame:
+    """Read ``files`` of ``source`` into one DataFrame of bronze columns (nothing is dropped)."""
+    frames: list[DataFrame] = []
+    if source.format in _SPARK_READERS:
+        reader = _SPARK_READERS[source.format]
+        for file in files:
+            frames.append(reader(spark, source, file).withColumn(INGEST_FILE, F.lit(file.path)))
+    else:
+        parse = _DOCUMENT_PARSERS[source.format]
+        rows = [row for file in files for row in parse(source, file, store.read_bytes(file))]
+        schema = T.StructType(
+            [
+                *raw_schema(source.read_columns).fields,
+                T.StructField(RESCUED, T.StringType()),
+                T.StructField(INGEST_FILE, T.StringType()),
+                T.StructField(INGEST_SEQ, T.LongType()),
+            ]
+        )
+        frames.append(spark.createDataFrame(rows, schema))
+    combined = frames[0]
+    for frame in frames[1:]:
+        combined = combined.unionByName(frame)
+    return _conform(combined, source)

@@ -1,0 +1,107 @@
+"""The table catalog: every table is declared once, and everything else reads the declarations.
+
+A declaration names its layer, inputs, build function, keys, partitioning, write
+mode and quality suite. The runner derives the build order from the inputs; the
+CLI, flows, docs and the dashboard's lineage page list the same declarations.
+The layer packages register their tables here; the core never imports them
+directly, so the dependency direction stays flows -> gold -> silver -> bronze -> core.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from lakehouse.quality import Check
+    from lakehouse.runner import BuildContext, TableOutput
+    from lakehouse.settings import Settings
+
+Layer = Literal["bronze", "silver", "gold"]
+WriteMode = Literal["append", "merge", "overwrite"]
+
+# Modules whose ``declare(settings)`` returns that layer's tables, in layer order.
+DECLARATION_MODULES = ("bronze.tables", "silver.tables", "gold.tables")
+
+
+class CatalogError(ValueError):
+    """The declarations are inconsistent (unknown input, cycle, duplicate name)."""
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """One table: where it sits, what it reads, how it is built, written and checked."""
+
+    layer: Layer
+    name: str
+    grain: str
+    build: Callable[[BuildContext], TableOutput]
+    inputs: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    partition_by: tuple[str, ...] = ()
+    write: WriteMode = "overwrite"
+    merge_condition: str | None = None
+    suite: Callable[[], list[Check]] | None = None
+    quarantine: bool = False
+    change_feed: bool = False
+    description: str = ""
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+
+class Catalog:
+    """All declared tables, in an order where every input comes before its consumers."""
+
+    def __init__(self, tables: list[TableDef]) -> None:
+        by_id: dict[str, TableDef] = {}
+        for table in tables:
+            if table.id in by_id:
+                raise CatalogError(f"table {table.id} is declared twice")
+            by_id[table.id] = table
+        for table in tables:
+            unknown = [name for name in table.inputs if name not in by_id]
+            if unknown:
+                raise CatalogError(f"{table.id} reads undeclared tables {unknown}")
+        sorter = TopologicalSorter({t.id: set(t.inputs) for t in tables})
+        try:
+            order = list(sorter.static_order())
+        except CycleError as exc:
+            raise CatalogError(f"table inputs form a cycle: {exc.args[1]}") from exc
+        layer_rank = {"bronze": 0, "silver": 1, "gold": 2}
+        # Stable, readable order: by layer, then by dependency order within the layer.
+        position = {table_id: index for index, table_id in enumerate(order)}
+        self._tables = sorted(by_id.values(), key=lambda t: (layer_rank[t.layer], position[t.id]))
+        self._by_id = by_id
+
+    def __iter__(self):
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+    def get(self, table_id: str) -> TableDef:
+        try:
+            return self._by_id[table_id]
+        except KeyError:
+            raise CatalogError(f"unknown table {table_id}; known: {', '.join(self._by_id)}") from None
+
+    def layer(self, layer: Layer) -> list[TableDef]:
+        return [table for table in self._tables if table.layer == layer]
+
+    def edges(self) -> list[tuple[str, str]]:
+        """(input, table) pairs: the lineage graph."""
+        return [(source, table.id) for table in self._tables for source in table.inputs]
+
+
+def load_catalog(settings: Settings) -> Catalog:
+    tables: list[TableDef] = []
+    for module_name in DECLARATION_MODULES:
+        module = importlib.import_module(module_name)
+        tables.extend(module.declare(settings))
+    return Catalog(tables)

@@ -1,0 +1,173 @@
+"""The one place that reads and writes Delta tables.
+
+Spark (delta-spark) is the only writer of every table. Metadata that needs no
+Spark job (current version, commit history) is read with delta-rs, which answers
+in milliseconds instead of a Spark job each.
+
+Each write can carry ``user_metadata``: the runner stores there which input
+versions a table was built from, so the watermark commits atomically with data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from delta.tables import DeltaTable
+from deltalake import DeltaTable as DeltaReader
+from deltalake.exceptions import TableNotFoundError
+from pyspark.sql import DataFrame, SparkSession
+
+from lakehouse.settings import Settings, is_object_path
+from lakehouse.storage import reader_uri
+
+USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+CDF_PROPERTY = "delta.enableChangeDataFeed"
+
+
+def _storage_options(settings: Settings, path: str) -> dict[str, str] | None:
+    return settings.s3_storage_options() if is_object_path(path) else None
+
+
+def open_reader(settings: Settings, path: str) -> DeltaReader | None:
+    """A delta-rs handle on the table at ``path``, or None when there is no table yet."""
+    try:
+        return DeltaReader(reader_uri(path), storage_options=_storage_options(settings, path))
+    except TableNotFoundError:
+        return None
+
+
+def table_version(settings: Settings, path: str) -> int | None:
+    reader = open_reader(settings, path)
+    return None if reader is None else reader.version()
+
+
+def latest_user_metadata(settings: Settings, path: str, key: str) -> dict[str, Any] | None:
+    """The newest commit's user metadata that holds ``key`` (maintenance commits carry none)."""
+    reader = open_reader(settings, path)
+    if reader is None:
+        return None
+    for commit in reader.history():
+        raw = commit.get("userMetadata")
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(data, dict) and key in data:
+            return data
+    return None
+
+
+def read_table(spark: SparkSession, path: str, version: int | None = None) -> DataFrame:
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(path)
+
+
+def read_inserted_since(spark: SparkSession, path: str, after: int | None, upto: int) -> DataFrame:
+    """Rows an append-only table gained in versions ``(after, upto]`` (all rows when ``after`` is None)."""
+    if after is None:
+        return read_table(spark, path, upto)
+    changes = (
+        spark.read.format("delta")
+        .option("readChangeFeed", "true")
+        .option("startingVersion", after + 1)
+        .option("endingVersion", upto)
+        .load(path)
+    )
+    return changes.filter("_change_type = 'insert'").drop("_change_type", "_commit_version", "_commit_timestamp")
+
+
+class _CommitMetadata:
+    """Sets the commit's user metadata for the writes inside the block (MERGE takes no writer option)."""
+
+    def __init__(self, spark: SparkSession, metadata: dict[str, Any] | None) -> None:
+        self.spark = spark
+        self.value = json.dumps(metadata, sort_keys=True) if metadata else None
+
+    def __enter__(self) -> None:
+        if self.value is not None:
+            self.spark.conf.set(USER_METADATA_CONF, self.value)
+
+    def __exit__(self, *_exc: object) -> None:
+        self.spark.conf.unset(USER_METADATA_CONF)
+
+
+def _writer(
+    df: DataFrame,
+    mode: str,
+    partition_by: Sequence[str],
+    cdf: bool,
+    txn: tuple[str, int] | None,
+):
+    writer = df.write.format("delta").mode(mode)
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    if cdf:
+        writer = writer.option(CDF_PROPERTY, "true")
+    if txn is not None:
+        writer = writer.option("txnAppId", txn[0]).option("txnVersion", txn[1])
+    return writer
+
+
+def append(
+    df: DataFrame,
+    path: str,
+    *,
+    partition_by: Sequence[str] = (),
+    user_metadata: dict[str, Any] | None = None,
+    change_feed: bool = False,
+    txn: tuple[str, int] | None = None,
+) -> None:
+    """Append; ``txn`` makes a retried write of the same (app id, version) a no-op."""
+    with _CommitMetadata(df.sparkSession, user_metadata):
+        _writer(df, "append", partition_by, change_feed, txn).save(path)
+
+
+def overwrite(
+    df: DataFrame,
+    path: str,
+    *,
+    partition_by: Sequence[str] = (),
+    user_metadata: dict[str, Any] | None = None,
+    replace_where: str | None = None,
+) -> None:
+    """Replace the whole table, or only the rows matching ``replace_where``."""
+    with _CommitMetadata(df.sparkSession, user_metadata):
+        writer = _writer(df, "overwrite", partition_by, False, None).option("overwriteSchema", "false")
+        if replace_where is not None:
+            writer = writer.option("replaceWhere", replace_where)
+        writer.save(path)
+
+
+def merge(
+    df: DataFrame,
+    path: str,
+    keys: Sequence[str],
+    *,
+    update_condition: str | None = None,
+    partition_by: Sequence[str] = (),
+    user_metadata: dict[str, Any] | None = None,
+) -> None:
+    """Upsert ``df`` on ``keys``: insert new keys, update existing ones where ``update_condition`` holds.
+
+    ``df`` must already hold one row per key. The first write creates the table.
+    """
+    spark = df.sparkSession
+    if not DeltaTable.isDeltaTable(spark, path):
+        append(df, path, partition_by=partition_by, user_metadata=user_metadata)
+        return
+    on = " AND ".join(f"t.`{key}` <=> s.`{key}`" for key in keys)
+    with _CommitMetadata(spark, user_metadata):
+        (
+            DeltaTable.forPath(spark, path)
+            .alias("t")
+            .merge(df.alias("s"), on)
+            .whenMatchedUpdateAll(condition=update_condition)
+            .whenNotMatchedInsertAll()
+            .execute()
+        )

@@ -1,0 +1,106 @@
+"""Ops tables: what was ingested, what each run did, and what the checks found.
+
+``ops.ingest_log``     one row per landing file ingested (source, path, size, checksum, batch).
+``ops.pipeline_runs``  one row per table per run (status, rows, quarantined, Delta version).
+``ops.quality_results`` one row per check per table per run.
+
+They are Delta tables written by Spark like every other table; reads go through
+delta-rs so that looking up "what is new" costs no Spark job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, fields
+
+import pandas as pd
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T
+
+from lakehouse import delta_io
+from lakehouse.settings import Settings
+from lakehouse.storage import table_path
+
+
+@dataclass(frozen=True)
+class IngestRecord:
+    source: str
+    table: str
+    file: str
+    size: int
+    checksum: str
+    batch_id: str
+    run_id: str
+    ingested_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    table: str
+    layer: str
+    status: str  # written | skipped | failed
+    rows_in: int | None
+    rows_written: int | None
+    quarantined: int | None
+    deduplicated: int | None
+    delta_version: int | None
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    message: str | None
+
+
+@dataclass(frozen=True)
+class QualityRecord:
+    run_id: str
+    table: str
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    unexpected_count: int | None
+    observed: str | None
+    checked_at: dt.datetime
+
+
+_SPARK_TYPES = {
+    "str": T.StringType(),
+    "str | None": T.StringType(),
+    "int": T.LongType(),
+    "int | None": T.LongType(),
+    "bool": T.BooleanType(),
+    "dt.datetime": T.TimestampType(),
+}
+
+OPS_TABLES = {"ingest_log": IngestRecord, "pipeline_runs": RunRecord, "quality_results": QualityRecord}
+
+
+def _schema(record_type: type) -> T.StructType:
+    return T.StructType([T.StructField(f.name, _SPARK_TYPES[str(f.type)]) for f in fields(record_type)])
+
+
+def append_records(spark: SparkSession, settings: Settings, table: str, records: list) -> None:
+    """Append records of one ops table in a single commit (nothing to write: no commit)."""
+    if not records:
+        return
+    record_type = OPS_TABLES[table]
+    rows = [tuple(asdict(record).values()) for record in records]
+    frame = spark.createDataFrame(rows, _schema(record_type)).coalesce(1)
+    delta_io.append(frame, table_path(settings, "ops", table))
+
+
+def read_ops(settings: Settings, table: str) -> pd.DataFrame:
+    """An ops table as pandas (empty with the right columns when it does not exist yet)."""
+    reader = delta_io.open_reader(settings, table_path(settings, "ops", table))
+    if reader is None:
+        return pd.DataFrame(columns=[f.name for f in fields(OPS_TABLES[table])])
+    return reader.to_pandas()
+
+
+def ingested_files(settings: Settings, source: str) -> set[tuple[str, str]]:
+    """(path, checksum) pairs already ingested for ``source``."""
+    log = read_ops(settings, "ingest_log")
+    if log.empty:
+        return set()
+    mine = log[log["source"] == source]
+    return set(zip(mine["file"], mine["checksum"], strict=True))

@@ -1,0 +1,125 @@
+"""Quality gates: run a table's Great Expectations suite on the data about to be published.
+
+The gate runs before the write, so a failed critical check leaves the table and
+everything downstream untouched. Warnings are reported, never blocking.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pyspark.sql import DataFrame
+
+Severity = Literal["critical", "warn"]
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation with the severity that decides what a failure does."""
+
+    expectation: Any  # a great_expectations.expectations.Expectation
+    severity: Severity = "critical"
+
+
+def critical(expectation: Any) -> Check:
+    return Check(expectation, "critical")
+
+
+def warn(expectation: Any) -> Check:
+    return Check(expectation, "warn")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    table: str
+    expectation: str
+    column: str | None
+    severity: Severity
+    success: bool
+    unexpected_count: int | None
+    observed: str | None
+
+    def describe(self) -> str:
+        target = f" on {self.column}" if self.column else ""
+        count = f"{self.unexpected_count} failing rows" if self.unexpected_count is not None else "failed"
+        observed = f", observed {self.observed}" if self.observed and self.unexpected_count is None else ""
+        return f"{self.table}: {self.expectation}{target}: {count}{observed}"
+
+
+class GateFailed(RuntimeError):
+    """A critical check failed; nothing downstream of ``table`` was written."""
+
+    def __init__(self, table: str, failures: list[CheckResult]) -> None:
+        self.table = table
+        self.failures = failures
+        super().__init__("quality gate failed: " + "; ".join(f.describe() for f in failures))
+
+
+def _quiet_gx() -> None:
+    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    # GX draws a tqdm bar per validation; keep logs readable.
+    os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+class QualityGate:
+    """One ephemeral GX context per process, reused for every table's validation."""
+
+    def __init__(self) -> None:
+        _quiet_gx()
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self._gx = gx
+        self._context = gx.get_context(mode="ephemeral")
+        self._context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        self._source = self._context.data_sources.add_spark(name="lakehouse")
+        self._assets: dict[str, Any] = {}
+
+    def _batch_definition(self, table: str) -> Any:
+        if table not in self._assets:
+            asset = self._source.add_dataframe_asset(name=table)
+            self._assets[table] = asset.add_batch_definition_whole_dataframe(f"{table}-batch")
+        return self._assets[table]
+
+    def validate(self, table: str, df: DataFrame, checks: list[Check]) -> list[CheckResult]:
+        """Validate ``df`` against ``checks``; return one result per check (raises nothing)."""
+        if not checks:
+            return []
+        suite_name = f"{table}-suite"
+        existing = {suite.name for suite in self._context.suites.all()}
+        if suite_name in existing:
+            self._context.suites.delete(suite_name)
+        suite = self._context.suites.add(self._gx.ExpectationSuite(name=suite_name))
+        for check in checks:
+            suite.add_expectation(check.expectation)
+        batch = self._batch_definition(table).get_batch(batch_parameters={"dataframe": df})
+        validation = batch.validate(suite)
+        results = []
+        for check, outcome in zip(checks, validation.results, strict=True):
+            detail = outcome.result or {}
+            kwargs = outcome.expectation_config.kwargs
+            observed = detail.get("observed_value")
+            results.append(
+                CheckResult(
+                    table=table,
+                    expectation=outcome.expectation_config.type,
+                    column=kwargs.get("column") or (",".join(kwargs.get("column_list", [])) or None),
+                    severity=check.severity,
+                    success=bool(outcome.success),
+                    unexpected_count=detail.get("unexpected_count"),
+                    observed=None if observed is None else str(observed),
+                )
+            )
+        return results
+
+
+def raise_on_critical(table: str, results: list[CheckResult]) -> None:
+    failures = [r for r in results if r.severity == "critical" and not r.success]
+    if failures:
+        raise GateFailed(table, failures)

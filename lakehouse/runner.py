@@ -1,0 +1,308 @@
+"""The runner: builds declared tables in dependency order, gating each before it is written.
+
+For each table: find out whether its inputs changed since the versions recorded in
+its last commit (its watermark); if so, build the new data, validate it with the
+table's suite, and write it, storing the input versions in the same commit. A
+table whose inputs did not change is skipped, so a rerun on unchanged landing data
+writes no new version anywhere. A failed critical check stops the run before the
+table (and anything downstream) is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+
+from lakehouse import delta_io, ops
+from lakehouse.catalog import Catalog, TableDef, load_catalog
+from lakehouse.quality import CheckResult, GateFailed, QualityGate, raise_on_critical
+from lakehouse.settings import Settings
+from lakehouse.storage import table_path
+
+log = logging.getLogger(__name__)
+
+WATERMARK_KEY = "inputs"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def new_run_id(at: dt.datetime) -> str:
+    return f"{at:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Ledger:
+    """Row accounting of one hop: rows_in = rows_out + quarantined + deduplicated."""
+
+    rows_in: int
+    rows_out: int
+    quarantined: int
+    deduplicated: int
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_in == self.rows_out + self.quarantined + self.deduplicated
+
+
+@dataclass
+class TableOutput:
+    """What a build function hands back; ``data=None`` means there is nothing new to write."""
+
+    data: DataFrame | None
+    quarantine: DataFrame | None = None
+    ledger: Ledger | None = None
+    replace_where: str | None = None
+    ingest_records: list[ops.IngestRecord] = field(default_factory=list)
+    note: str | None = None
+
+
+@dataclass
+class TableResult:
+    table: str
+    layer: str
+    status: str  # written | skipped | failed
+    delta_version: int | None
+    rows_written: int | None = None
+    quarantined: int | None = None
+    deduplicated: int | None = None
+    checks: list[CheckResult] = field(default_factory=list)
+    message: str | None = None
+
+    @property
+    def checks_passed(self) -> int:
+        return sum(1 for c in self.checks if c.success)
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    results: list[TableResult]
+    failed: GateFailed | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failed is None
+
+
+class BuildContext:
+    """What a build function may use: the session, settings, and reads pinned to this run's versions."""
+
+    def __init__(self, pipeline: Pipeline, table: TableDef, versions: dict[str, int | None],
+                 watermarks: dict[str, int | None]) -> None:
+        self.pipeline = pipeline
+        self.table = table
+        self.spark = pipeline.spark
+        self.settings = pipeline.settings
+        self.run_id = pipeline.run_id
+        self.started_at = pipeline.started_at
+        self.full_refresh = pipeline.full_refresh
+        self.versions = versions
+        self.watermarks = watermarks
+        self._cached: list[DataFrame] = []
+
+    def path(self, table_id: str) -> str:
+        layer, name = table_id.split(".", 1)
+        return table_path(self.settings, layer, name)
+
+    def read(self, table_id: str) -> DataFrame:
+        """The whole input table at the version this run saw when the table started."""
+        return delta_io.read_table(self.spark, self.path(table_id), self.versions[table_id])
+
+    def read_new(self, table_id: str) -> DataFrame:
+        """Input rows committed since this table last consumed ``table_id`` (all rows on a full refresh)."""
+        upto = self.versions[table_id]
+        assert upto is not None, f"{table_id} has no version"
+        after = None if self.full_refresh else self.watermarks.get(table_id)
+        return delta_io.read_inserted_since(self.spark, self.path(table_id), after, upto)
+
+    def cache(self, df: DataFrame) -> DataFrame:
+        """Persist a frame several actions reuse (gate, ledger, write); released after the write."""
+        self._cached.append(df.persist(StorageLevel.MEMORY_AND_DISK))
+        return df
+
+    def release(self) -> None:
+        for df in self._cached:
+            df.unpersist()
+        self._cached.clear()
+
+
+class Pipeline:
+    """One run over the catalog. Flows call :meth:`run_table` per table; the CLI calls :meth:`run`."""
+
+    def __init__(self, settings: Settings, spark: SparkSession, *, full_refresh: bool = False,
+                 catalog: Catalog | None = None, gate: QualityGate | None = None) -> None:
+        self.settings = settings
+        self.spark = spark
+        self.full_refresh = full_refresh
+        self.catalog = catalog or load_catalog(settings)
+        self.started_at = _now()
+        self.run_id = new_run_id(self.started_at)
+        self._gate = gate
+        self.results: list[TableResult] = []
+        self._run_records: list[ops.RunRecord] = []
+        self._quality_records: list[ops.QualityRecord] = []
+
+    @property
+    def gate(self) -> QualityGate:
+        if self._gate is None:
+            self._gate = QualityGate()
+        return self._gate
+
+    def _path(self, table: TableDef) -> str:
+        return table_path(self.settings, table.layer, table.name)
+
+    def _input_state(self, table: TableDef) -> tuple[dict[str, int | None], dict[str, int | None]]:
+        versions = {}
+        for table_id in table.inputs:
+            layer, name = table_id.split(".", 1)
+            versions[table_id] = delta_io.table_version(self.settings, table_path(self.settings, layer, name))
+        recorded = delta_io.latest_user_metadata(self.settings, self._path(table), WATERMARK_KEY) or {}
+        watermarks = {k: v for k, v in recorded.get(WATERMARK_KEY, {}).items() if k in versions}
+        return versions, watermarks
+
+    def _skip_reason(self, table: TableDef, versions: dict[str, int | None],
+                     watermarks: dict[str, int | None]) -> str | None:
+        if not table.inputs:
+            return None
+        missing = [name for name, version in versions.items() if version is None]
+        if missing:
+            return f"waiting for {', '.join(missing)}"
+        if not self.full_refresh and all(watermarks.get(k) == v for k, v in versions.items()):
+            return "inputs unchanged"
+        return None
+
+    def run_table(self, table_id: str) -> TableResult:
+        """Build, gate and write one table. Raises :class:`GateFailed` when a critical check fails."""
+        table = self.catalog.get(table_id)
+        started = _now()
+        versions, watermarks = self._input_state(table)
+        skip = self._skip_reason(table, versions, watermarks)
+        path = self._path(table)
+        if skip is not None:
+            result = TableResult(table.id, table.layer, "skipped", delta_io.table_version(self.settings, path),
+                                 message=skip)
+            return self._record(result, started)
+        context = BuildContext(self, table, versions, watermarks)
+        try:
+            output = table.build(context)
+            if output.data is None:
+                result = TableResult(table.id, table.layer, "skipped",
+                                     delta_io.table_version(self.settings, path), message=output.note)
+                return self._record(result, started)
+            checks = self.gate.validate(table.id, output.data, table.suite() if table.suite else [])
+            self._record_checks(checks)
+            try:
+                raise_on_critical(table.id, checks)
+            except GateFailed as failure:
+                result = TableResult(table.id, table.layer, "failed",
+                                     delta_io.table_version(self.settings, path), checks=checks,
+                                     message=str(failure))
+                self._record(result, started)
+                raise
+            if output.ledger is not None and not output.ledger.balanced:
+                raise RuntimeError(f"{table.id}: row ledger does not balance: {output.ledger}")
+            self._write(table, output, {WATERMARK_KEY: versions, "run_id": self.run_id})
+        finally:
+            context.release()
+        version = delta_io.table_version(self.settings, path)
+        ledger = output.ledger
+        result = TableResult(
+            table.id,
+            table.layer,
+            "written",
+            version,
+            rows_written=ledger.rows_out if ledger else _rows_in_commit(self.settings, path),
+            quarantined=ledger.quarantined if ledger else None,
+            deduplicated=ledger.deduplicated if ledger else None,
+            checks=checks,
+            message=output.note,
+        )
+        return self._record(result, started, rows_in=ledger.rows_in if ledger else None)
+
+    def _write(self, table: TableDef, output: TableOutput, metadata: dict) -> None:
+        path = self._path(table)
+        if output.quarantine is not None and table.quarantine:
+            quarantine = output.quarantine
+            delta_io.append(
+                quarantine,
+                table_path(self.settings, "quarantine", table.name),
+                # One quarantine write per (table, run): a retried write is a no-op.
+                txn=(f"quarantine.{table.name}", int(self.started_at.timestamp() * 1000)),
+            )
+        data = output.data
+        assert data is not None
+        if table.write == "append":
+            delta_io.append(data, path, partition_by=table.partition_by, user_metadata=metadata,
+                            change_feed=table.change_feed)
+        elif table.write == "merge" and not self.full_refresh:
+            delta_io.merge(data, path, table.keys, update_condition=table.merge_condition,
+                           partition_by=table.partition_by, user_metadata=metadata)
+        else:
+            delta_io.overwrite(data, path, partition_by=table.partition_by, user_metadata=metadata,
+                               replace_where=output.replace_where)
+        if output.ingest_records:
+            ops.append_records(self.spark, self.settings, "ingest_log", output.ingest_records)
+
+    def _record_checks(self, checks: list[CheckResult]) -> None:
+        at = _now()
+        self._quality_records.extend(
+            ops.QualityRecord(self.run_id, c.table, c.expectation, c.column, c.severity, c.success,
+                              c.unexpected_count, c.observed, at)
+            for c in checks
+        )
+
+    def _record(self, result: TableResult, started: dt.datetime, rows_in: int | None = None) -> TableResult:
+        self.results.append(result)
+        self._run_records.append(
+            ops.RunRecord(self.run_id, result.table, result.layer, result.status, rows_in, result.rows_written,
+                          result.quarantined, result.deduplicated, result.delta_version, started, _now(),
+                          result.message)
+        )
+        log.info("%s: %s (version %s) %s", result.table, result.status, result.delta_version,
+                 result.message or "")
+        return result
+
+    def finish(self) -> None:
+        """Persist this run's ops records (one commit per ops table)."""
+        ops.append_records(self.spark, self.settings, "pipeline_runs", self._run_records)
+        ops.append_records(self.spark, self.settings, "quality_results", self._quality_records)
+        self._run_records.clear()
+        self._quality_records.clear()
+
+    def run(self, tables: Iterable[str] | None = None,
+            on_table: Callable[[TableDef], None] | None = None) -> RunReport:
+        """Run ``tables`` (default: all) in catalog order; stops at the first failed gate."""
+        wanted = set(tables) if tables is not None else None
+        failure: GateFailed | None = None
+        try:
+            for table in self.catalog:
+                if wanted is not None and table.id not in wanted:
+                    continue
+                if on_table is not None:
+                    on_table(table)
+                self.run_table(table.id)
+        except GateFailed as exc:
+            failure = exc
+        finally:
+            self.finish()
+        return RunReport(self.run_id, list(self.results), failure)
+
+
+def _rows_in_commit(settings: Settings, path: str) -> int | None:
+    """Rows the latest commit wrote, from Delta's operation metrics (no Spark job)."""
+    reader = delta_io.open_reader(settings, path)
+    if reader is None:
+        return None
+    history = reader.history(1)
+    metrics = history[0].get("operationMetrics", {}) if history else {}
+    value = metrics.get("numOutputRows")
+    return int(value) if value is not None else None

@@ -1,0 +1,117 @@
+"""The one typed settings object of the lakehouse.
+
+Every knob is read here, once, from environment variables prefixed ``LAKEHOUSE_``
+and an optional ``.env`` file (or the file named by ``LAKEHOUSE_ENV_FILE``). Other
+modules receive a :class:`Settings` instance; none of them reads ``os.environ``.
+Local and object-storage profiles differ only in these values.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LAYERS = ("bronze", "silver", "gold", "quarantine", "ops")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or contradicts another one."""
+
+
+class Settings(BaseSettings):
+    """Where data lives, which engines run it and how they are tuned."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LAKEHOUSE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    root: str = Field("data/lakehouse", description="Lakehouse root: a folder or s3a://bucket/prefix.")
+    landing: str = Field("data/landing", description="Landing zone: a folder or s3a://bucket/prefix.")
+    cache_dir: Path = Field(
+        Path.home() / ".cache" / "medallion-lakehouse",
+        description="Jars, service binaries and service data; never inside the repo.",
+    )
+    sources_file: Path | None = Field(None, description="TOML file declaring landing sources (default: built-in).")
+
+    spark_master: str = "local[*]"
+    spark_driver_memory: str = "4g"
+    shuffle_partitions: int = Field(4, ge=1, description="spark.sql.shuffle.partitions; small tables want few.")
+    spark_ui: bool = False
+
+    s3_endpoint: str = "http://127.0.0.1:9000"
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "lakehouse"
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_topic: str = "clickstream"
+
+    late_event_tolerance_hours: int = Field(24, description="Events further ahead of ingestion are quarantined.")
+    freshness_warn_hours: float = 48.0
+    volume_warn_ratio: float = 0.5
+    alert_webhook_url: str | None = None
+
+    dashboard_port: int = 8501
+    dashboard_cache_seconds: int = 60
+
+    @model_validator(mode="after")
+    def _object_storage_needs_keys(self) -> Settings:
+        if self.uses_object_storage and (self.s3_access_key is None or self.s3_secret_key is None):
+            raise SettingsError(
+                "The lakehouse root or landing zone is on object storage (s3a://) but "
+                "LAKEHOUSE_S3_ACCESS_KEY / LAKEHOUSE_S3_SECRET_KEY are not set (see .env.example)."
+            )
+        return self
+
+    @property
+    def uses_object_storage(self) -> bool:
+        return is_object_path(self.root) or is_object_path(self.landing)
+
+    @cached_property
+    def ivy_dir(self) -> Path:
+        return self.cache_dir / "ivy"
+
+    @cached_property
+    def services_dir(self) -> Path:
+        return self.cache_dir / "services"
+
+    def s3_storage_options(self) -> dict[str, str]:
+        """Options for delta-rs / object-store readers (dashboard, checks without a JVM)."""
+        return {
+            "AWS_ENDPOINT_URL": self.s3_endpoint,
+            "AWS_ACCESS_KEY_ID": self._secret(self.s3_access_key, "LAKEHOUSE_S3_ACCESS_KEY"),
+            "AWS_SECRET_ACCESS_KEY": self._secret(self.s3_secret_key, "LAKEHOUSE_S3_SECRET_KEY"),
+            "AWS_REGION": self.s3_region,
+            "AWS_ALLOW_HTTP": "true" if self.s3_endpoint.startswith("http://") else "false",
+            "AWS_S3_ALLOW_UNSAFE_RENAME": "true",
+        }
+
+    @staticmethod
+    def _secret(value: SecretStr | None, name: str) -> str:
+        if value is None:
+            raise SettingsError(f"{name} is not set (see .env.example).")
+        return value.get_secret_value()
+
+    def s3_access_key_value(self) -> str:
+        return self._secret(self.s3_access_key, "LAKEHOUSE_S3_ACCESS_KEY")
+
+    def s3_secret_key_value(self) -> str:
+        return self._secret(self.s3_secret_key, "LAKEHOUSE_S3_SECRET_KEY")
+
+
+def is_object_path(path: str) -> bool:
+    return path.startswith(("s3a://", "s3://"))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Resolve settings from the environment (and ``LAKEHOUSE_ENV_FILE`` if set), then apply overrides."""
+    env_file = os.environ.get("LAKEHOUSE_ENV_FILE", ".env")
+    return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]

@@ -1,0 +1,92 @@
+"""The one Spark session factory.
+
+Jars (Delta always; S3A only when the lakehouse is on object storage; Kafka only
+when asked) resolve through Ivy into ``settings.ivy_dir`` on the first start and
+come from that cache afterwards. Small-table settings are applied here because
+most tables of a small team are small: few shuffle partitions and few snapshot
+partitions make most of the difference on two cores.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyspark.sql import SparkSession
+
+from lakehouse.settings import Settings
+
+DELTA_PACKAGE = "io.delta:delta-spark_4.2_2.13:4.4.0"
+S3A_PACKAGE = "org.apache.hadoop:hadoop-aws:3.5.0"
+KAFKA_PACKAGE = "org.apache.spark:spark-sql-kafka-0-10_2.13:4.2.0"
+
+
+def spark_packages(settings: Settings, with_kafka: bool = False) -> list[str]:
+    packages = [DELTA_PACKAGE]
+    if settings.uses_object_storage:
+        packages.append(S3A_PACKAGE)
+    if with_kafka:
+        packages.append(KAFKA_PACKAGE)
+    return packages
+
+
+def _s3a_conf(settings: Settings) -> dict[str, str]:
+    return {
+        "spark.hadoop.fs.s3a.endpoint": settings.s3_endpoint,
+        "spark.hadoop.fs.s3a.access.key": settings.s3_access_key_value(),
+        "spark.hadoop.fs.s3a.secret.key": settings.s3_secret_key_value(),
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": str(settings.s3_endpoint.startswith("https")).lower(),
+        "spark.hadoop.fs.s3a.endpoint.region": settings.s3_region,
+        "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": (
+            "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
+        ),
+    }
+
+
+def spark_conf(settings: Settings, with_kafka: bool = False) -> dict[str, str]:
+    """Every Spark setting the lakehouse relies on, as one dict (tests and benchmarks reuse it)."""
+    conf = {
+        "spark.master": settings.spark_master,
+        "spark.app.name": "medallion-lakehouse",
+        "spark.jars.packages": ",".join(spark_packages(settings, with_kafka)),
+        "spark.jars.ivy": str(settings.ivy_dir),
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.default.parallelism": str(max(2, settings.shuffle_partitions)),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        "spark.databricks.delta.snapshotPartitions": "2",
+        "spark.databricks.delta.stats.collect": "true",
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        "spark.databricks.delta.retentionDurationCheck.enabled": "true",
+        "spark.driver.memory": settings.spark_driver_memory,
+        "spark.ui.enabled": str(settings.spark_ui).lower(),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.sources.partitionOverwriteMode": "static",
+        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+    }
+    if settings.uses_object_storage:
+        conf.update(_s3a_conf(settings))
+    return conf
+
+
+def create_spark_session(settings: Settings, with_kafka: bool = False) -> SparkSession:
+    """Start (or reuse) the session for this process with the lakehouse's configuration.
+
+    A running session is reused as is: Spark cannot add jars to a live JVM, so a
+    caller that needs Kafka must ask for it on the first call of the process.
+    """
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    settings.ivy_dir.mkdir(parents=True, exist_ok=True)
+    builder = SparkSession.builder
+    for key, value in spark_conf(settings, with_kafka).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

@@ -1,0 +1,1 @@
+"""Silver: typed, de-duplicated, conformed tables; bad rows go to quarantine with a reason."""

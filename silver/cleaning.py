@@ -1,0 +1,69 @@
+"""The build shared by silver tables fed by one bronze table: type, quarantine, de-duplicate.
+
+Quarantine comes before de-duplication, so a bad copy of a key never displaces a
+good one. The whole row ledger (rows in, per-rule rejections, distinct keys among
+valid rows) comes from one aggregation over the cached, flagged batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from lakehouse.runner import BuildContext, Ledger, TableOutput
+from transforms.rules import REASON, RULE, RowRule, failing, flag_first_failure, passing
+
+RECORD = "_record"
+QUARANTINE_COLUMNS = (RECORD, RULE, REASON, "_source", "_ingest_file", "_ingest_seq", "_ingest_ts",
+                      "_ingest_batch_id")
+
+
+@dataclass(frozen=True)
+class Cleaning:
+    """How one silver table is derived from its bronze input."""
+
+    bronze: str
+    raw_columns: Sequence[str]
+    typed: Callable[[DataFrame], DataFrame]
+    rules: Callable[[BuildContext], list[RowRule]]
+    to_silver: Callable[[DataFrame], DataFrame]
+    dedup: Callable[[DataFrame], DataFrame]
+    keys: Sequence[str]
+
+
+def _ledger(flagged: DataFrame, rules: list[RowRule], keys: Sequence[str]) -> tuple[int, int, dict[str, int]]:
+    valid = F.col(RULE).isNull()
+    key = F.struct(*[F.col(k) for k in keys])
+    aggregates = [
+        F.count(F.lit(1)).alias("rows_in"),
+        F.count_distinct(F.when(valid, key)).alias("distinct_keys"),
+        *[F.count_if(F.col(RULE) == r.name).alias(r.name) for r in rules],
+    ]
+    row = flagged.agg(*aggregates).first()
+    assert row is not None
+    by_rule = {r.name: int(row[r.name]) for r in rules if row[r.name]}
+    return int(row["rows_in"]), int(row["distinct_keys"]), by_rule
+
+
+def build_cleaned(context: BuildContext, cleaning: Cleaning) -> TableOutput:
+    bronze = context.read_new(cleaning.bronze)
+    raw = F.to_json(F.struct(*[F.col(c) for c in [*cleaning.raw_columns, "_corrupt_record", "_rescued_data"]]))
+    rules = cleaning.rules(context)
+    flagged = context.cache(flag_first_failure(cleaning.typed(bronze.withColumn(RECORD, raw)), rules))
+    rows_in, distinct_keys, by_rule = _ledger(flagged, rules, cleaning.keys)
+    if rows_in == 0:
+        return TableOutput(data=None, note="no new bronze rows")
+    quarantined = sum(by_rule.values())
+    valid_rows = rows_in - quarantined
+    silver = context.cache(cleaning.dedup(cleaning.to_silver(passing(flagged))))
+    quarantine = failing(flagged).select(
+        *QUARANTINE_COLUMNS,
+        F.lit(context.run_id).alias("_run_id"),
+        F.lit(context.started_at).cast("timestamp").alias("_quarantined_at"),
+    )
+    ledger = Ledger(rows_in=rows_in, rows_out=distinct_keys, quarantined=quarantined,
+                    deduplicated=valid_rows - distinct_keys, by_rule=by_rule)
+    return TableOutput(data=silver, quarantine=quarantine, ledger=ledger)

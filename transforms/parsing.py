@@ -1,0 +1,68 @@
+"""Column helpers that turn bronze strings into typed values, or null when unparseable.
+
+Null means "could not parse"; the rules in ``transforms.rules`` turn that into a
+quarantine reason. Nothing here raises on bad input, whatever ANSI mode says.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+# YYYY-MM-DD, optional [T or space]hh:mm[:ss[.fraction]], optional Z or ±hh[:mm] / ±hhmm.
+ISO_TIMESTAMP = (
+    r"^(\d{4}-\d{2}-\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?"
+    r"(Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+
+
+def _part(text: Column, group: int) -> Column:
+    return F.regexp_extract(text, ISO_TIMESTAMP, group)
+
+
+def parse_iso_timestamp(raw: Column) -> Column:
+    """ISO-8601 text -> UTC timestamp (microseconds); null when the text is not of the contract's form.
+
+    Parsing goes through a fixed local pattern plus an explicit offset in seconds,
+    because Spark's own parser accepts forms the contract rejects and vice versa.
+    """
+    text = F.trim(raw)
+    matches = text.rlike(ISO_TIMESTAMP)
+    hour = F.coalesce(F.nullif(_part(text, 2), F.lit("")), F.lit("00"))
+    minute = F.coalesce(F.nullif(_part(text, 3), F.lit("")), F.lit("00"))
+    second = F.coalesce(F.nullif(_part(text, 4), F.lit("")), F.lit("00"))
+    fraction = F.rpad(F.substring(_part(text, 5), 1, 6), 6, "0")
+    local_text = F.concat(_part(text, 1), F.lit(" "), hour, F.lit(":"), minute, F.lit(":"), second,
+                          F.lit("."), fraction)
+    local = F.try_to_timestamp(local_text, F.lit("yyyy-MM-dd HH:mm:ss.SSSSSS"))
+    offset = F.regexp_replace(_part(text, 6), ":", "")
+    sign = F.when(offset.startswith("-"), F.lit(-1)).otherwise(F.lit(1))
+    offset_hours = F.when(F.length(offset) >= 3, F.substring(offset, 2, 2).cast("int")).otherwise(0)
+    offset_minutes = F.when(F.length(offset) == 5, F.substring(offset, 4, 2).cast("int")).otherwise(0)
+    offset_seconds = sign * (offset_hours * 3600 + offset_minutes * 60)
+    valid_offset = (offset_hours <= 23) & (offset_minutes <= 59)
+    utc_micros = F.unix_micros(local) - offset_seconds.cast("long") * F.lit(1_000_000)
+    return F.when(matches & valid_offset & local.isNotNull(), F.timestamp_micros(utc_micros))
+
+
+def clean_identifier(raw: Column) -> Column:
+    """Trimmed identifier text; null when missing or blank (an empty id is no id)."""
+    text = F.trim(raw)
+    return F.when(text != "", text)
+
+
+def clean_lower(raw: Column) -> Column:
+    """Trimmed, lower-cased text for case-insensitive enums; null when blank."""
+    return F.lower(clean_identifier(raw))
+
+
+def parse_decimal(raw: Column, precision: int = 18, scale: int = 4) -> Column:
+    """Decimal from text; null when missing or not a plain number."""
+    text = F.trim(raw)
+    return F.when(text.rlike(r"^[+-]?(\d+\.?\d*|\.\d+)$"), text.try_cast(f"decimal({precision},{scale})"))
+
+
+def parse_date(raw: Column) -> Column:
+    """A calendar date from text of the form YYYY-MM-DD (a timestamp's date part is accepted)."""
+    return F.to_date(parse_iso_timestamp(raw))
