@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from gold import daily_kpis
+from gold import (
+    category_daily,
+    daily_kpis,
+    experiment_results,
+    fct_user,
+    funnel_daily,
+    product_daily,
+    retention_cohorts,
+)
 from lakehouse.catalog import TableDef
 from lakehouse.settings import Settings
 
 
 def declare(settings: Settings) -> list[TableDef]:
-    return [daily_kpis.TABLE]
+    return [daily_kpis.TABLE, product_daily.TABLE, category_daily.TABLE, fct_user.TABLE, retention_cohorts.TABLE,
+            funnel_daily.TABLE, experiment_results.TABLE]

@@ -14,6 +14,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Iterable
+from urllib.parse import quote
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -54,20 +55,22 @@ def _rescued_json_fields(value: Column, declared: list[str]) -> Column:
     return F.when(F.size(extra) > 0, F.to_json(extra))
 
 
-def _read_jsonl(spark: SparkSession, source: Source, file: LandingFile) -> DataFrame:
+def _read_jsonl(spark: SparkSession, source: Source, uris: list[str]) -> DataFrame:
     columns = source.read_columns
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
-    lines = spark.read.text(file.spark_uri).withColumn(INGEST_SEQ, F.monotonically_increasing_id())
-    lines = lines.filter(F.trim("value") != "")
-    parsed = lines.select(
+    lines = spark.read.text(uris).select(
+        "value", F.col("_metadata.file_path").alias(INGEST_FILE), F.monotonically_increasing_id().alias(INGEST_SEQ)
+    )
+    parsed = lines.filter(F.trim("value") != "").select(
         F.from_json("value", raw_schema(columns), options).alias("row"),
         _rescued_json_fields(F.col("value"), columns).alias(RESCUED),
+        INGEST_FILE,
         INGEST_SEQ,
     )
-    return parsed.select("row.*", RESCUED, INGEST_SEQ)
+    return parsed.select("row.*", RESCUED, INGEST_FILE, INGEST_SEQ)
 
 
-def _read_csv(spark: SparkSession, source: Source, file: LandingFile) -> DataFrame:
+def _read_csv(spark: SparkSession, source: Source, uris: list[str]) -> DataFrame:
     options = {
         "header": "true",
         "enforceSchema": "false",
@@ -78,23 +81,27 @@ def _read_csv(spark: SparkSession, source: Source, file: LandingFile) -> DataFra
         "escape": '"',
         **source.options,
     }
-    frame = spark.read.options(**options).schema(raw_schema(source.read_columns)).csv(file.spark_uri)
-    return frame.withColumn(RESCUED, F.lit(None).cast("string")).withColumn(
-        INGEST_SEQ, F.monotonically_increasing_id()
+    frame = spark.read.options(**options).schema(raw_schema(source.read_columns)).csv(uris)
+    return frame.select(
+        "*",
+        F.lit(None).cast("string").alias(RESCUED),
+        F.col("_metadata.file_path").alias(INGEST_FILE),
+        F.monotonically_increasing_id().alias(INGEST_SEQ),
     )
 
 
-def _read_parquet(spark: SparkSession, source: Source, file: LandingFile) -> DataFrame:
-    frame = spark.read.parquet(file.spark_uri)
+def _read_parquet(spark: SparkSession, source: Source, uris: list[str]) -> DataFrame:
+    frame = spark.read.parquet(*uris)
     missing = [name for name in source.read_columns if name not in frame.columns]
     if missing:
-        raise ValueError(f"{file.path}: parquet file lacks declared columns {missing}")
+        raise ValueError(f"source {source.name}: parquet files lack declared columns {missing}")
     rescued = [name for name in frame.columns if name not in source.read_columns]
     rescued_json = F.to_json(F.struct(*[F.col(f"`{n}`") for n in rescued])) if rescued else F.lit(None)
     return frame.select(
         *[F.col(f"`{name}`").cast("string").alias(name) for name in source.read_columns],
         F.lit(None).cast("string").alias(CORRUPT),
         rescued_json.cast("string").alias(RESCUED),
+        F.col("_metadata.file_path").alias(INGEST_FILE),
         F.monotonically_increasing_id().alias(INGEST_SEQ),
     )
 
@@ -179,7 +186,7 @@ _DOCUMENT_PARSERS: dict[str, Callable[[Source, LandingFile, bytes], list[tuple]]
     "xlsx": _xlsx_records,
     "json": _json_records,
 }
-_SPARK_READERS: dict[str, Callable[[SparkSession, Source, LandingFile], DataFrame]] = {
+_SPARK_READERS: dict[str, Callable[[SparkSession, Source, list[str]], DataFrame]] = {
     "jsonl": _read_jsonl,
     "csv": _read_csv,
     "parquet": _read_parquet,
@@ -187,13 +194,15 @@ _SPARK_READERS: dict[str, Callable[[SparkSession, Source, LandingFile], DataFram
 
 
 def _conform(frame: DataFrame, source: Source) -> DataFrame:
-    """Apply null markers and the column mapping, giving exactly the bronze columns."""
+    """Apply null markers and the column mapping in one projection, giving exactly the bronze columns."""
+    markers = [*source.null_values]
+    cleaned = {}
     for name in source.read_columns:
-        column = F.col(f"`{name}`")
-        blank = F.trim(column) == ""
-        if source.null_values:
-            blank = blank | F.trim(column).isin(source.null_values)
-        frame = frame.withColumn(name, F.when(blank, F.lit(None)).otherwise(column))
+        text = F.trim(F.col(f"`{name}`"))
+        blank = (text == "") | text.isin(markers) if markers else text == ""
+        cleaned[name] = F.when(blank, F.lit(None)).otherwise(F.col(f"`{name}`"))
+    frame = frame.select(*[value.alias(name) for name, value in cleaned.items()], CORRUPT, RESCUED, INGEST_FILE,
+                         INGEST_SEQ)
     selected = [
         F.expr(source.mapping[name]).cast("string").alias(name)
         if name in source.mapping
@@ -203,15 +212,32 @@ def _conform(frame: DataFrame, source: Source) -> DataFrame:
     return frame.select(*selected, CORRUPT, RESCUED, INGEST_FILE, INGEST_SEQ)
 
 
+def _relative_file(files: list[LandingFile]) -> Column:
+    """Map the URI Spark reports for each file back to its landing-relative path.
+
+    Spark reports ``file:/abs/path`` or ``s3a://bucket/key`` with URI escaping, so each
+    file is matched by the escaped form of its own URI's path.
+    """
+    mapping: list[Column] = []
+    for file in files:
+        mapping += [F.lit(_uri_path(file.spark_uri)), F.lit(file.path)]
+    reported_path = F.regexp_replace(F.col(INGEST_FILE), r"^[a-zA-Z0-9]+:(//[^/]*)?", "")
+    return F.coalesce(F.element_at(F.create_map(*mapping), reported_path), F.col(INGEST_FILE))
+
+
+def _uri_path(uri: str) -> str:
+    """The path part of a URI as Hadoop escapes it (only characters illegal in a URI path)."""
+    path = uri.split("://", 1)[1].split("/", 1)[1] if "://" in uri else uri.lstrip("/")
+    return "/" + quote(path, safe="/:@!$&'()*+,;=-._~")
+
+
 def read_source(
     spark: SparkSession, source: Source, files: list[LandingFile], store: LandingStore
 ) -> DataFrame:
     """Read ``files`` of ``source`` into one DataFrame of bronze columns (nothing is dropped)."""
-    frames: list[DataFrame] = []
     if source.format in _SPARK_READERS:
-        reader = _SPARK_READERS[source.format]
-        for file in files:
-            frames.append(reader(spark, source, file).withColumn(INGEST_FILE, F.lit(file.path)))
+        frame = _SPARK_READERS[source.format](spark, source, [f.spark_uri for f in files])
+        frame = frame.withColumn(INGEST_FILE, _relative_file(files))
     else:
         parse = _DOCUMENT_PARSERS[source.format]
         rows = [row for file in files for row in parse(source, file, store.read_bytes(file))]
@@ -223,8 +249,5 @@ def read_source(
                 T.StructField(INGEST_SEQ, T.LongType()),
             ]
         )
-        frames.append(spark.createDataFrame(rows, schema))
-    combined = frames[0]
-    for frame in frames[1:]:
-        combined = combined.unionByName(frame)
-    return _conform(combined, source)
+        frame = spark.createDataFrame(rows, schema)
+    return _conform(frame, source)

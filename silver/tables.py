@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from lakehouse.catalog import TableDef
 from lakehouse.settings import Settings
-from silver import events, order_lines
+from silver import events, experiment_exposures, experiments, order_lines, products, stock
 
 
 def declare(settings: Settings) -> list[TableDef]:
-    return [events.TABLE, order_lines.TABLE]
+    return [events.TABLE, order_lines.TABLE, products.TABLE, stock.TABLE, experiments.TABLE,
+            experiment_exposures.TABLE]

@@ -1,0 +1,218 @@
+"""``lakehouse``: the command line of the medallion lakehouse.
+
+Errors print as one line naming what failed and what to do; ``--debug`` shows the
+traceback. A failed critical quality check exits with code 2, other errors with 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+import typer
+from pydantic import ValidationError
+
+from lakehouse.settings import Settings, SettingsError, load_settings
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The ephemeral API starts in a subprocess; on a busy 2-core machine the 20 s default is too tight.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+app = typer.Typer(
+    help="A self-hostable medallion lakehouse: landing files -> bronze -> silver -> gold, gated by quality checks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_ERROR = 1
+EXIT_GATE_FAILED = 2
+
+
+class _State:
+    debug = False
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise SettingsError(f"invalid setting {'.'.join(map(str, first['loc'])) or ''}: {first['msg']}") from exc
+
+
+def _fail(exc: BaseException) -> typer.Exit:
+    from lakehouse.quality import GateFailed
+
+    if _State.debug:
+        raise exc
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(EXIT_GATE_FAILED if isinstance(exc, GateFailed) else EXIT_ERROR)
+
+
+def _handled_errors() -> tuple[type[BaseException], ...]:
+    from ingestion.landing import LandingError
+    from ingestion.sources import SourceError
+    from lakehouse.catalog import CatalogError
+    from lakehouse.quality import GateFailed
+
+    return (GateFailed, SettingsError, SourceError, LandingError, CatalogError, FileNotFoundError, RuntimeError)
+
+
+@app.callback()
+def main_options(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks and Spark/Prefect logs."),
+) -> None:
+    _State.debug = debug
+    logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+@app.command()
+def generate(
+    landing: Path | None = typer.Option(None, help="Landing folder to write (default: LAKEHOUSE_LANDING)."),
+    days: int = typer.Option(14, min=1, help="Days of activity."),
+    users: int = typer.Option(1500, min=10, help="Distinct users."),
+    seed: int = typer.Option(7, help="Random seed: the same seed writes byte-identical files."),
+) -> None:
+    """Write deterministic sample landing files: events JSONL(.gz), orders CSV, inventory XLSX, experiments JSON."""
+    from lakehouse.generate import generate_landing
+
+    try:
+        target = landing or Path(_settings().landing)
+        summary = generate_landing(target, days=days, users=users, seed=seed)
+    except (SettingsError, OSError) as exc:
+        raise _fail(exc) from exc
+    typer.echo(
+        f"wrote {len(summary.files)} files to {target}: {summary.events:,} event lines, "
+        f"{summary.order_lines:,} order lines, {summary.products} products "
+        f"({len(summary.faults)} planted bad rows)"
+    )
+
+
+def _warm_spark(settings: Settings) -> threading.Thread:
+    """Start the JVM while Prefect boots its ephemeral API: the two are the slowest starts."""
+    from lakehouse.spark import create_spark_session
+
+    thread = threading.Thread(target=create_spark_session, args=(settings,), daemon=True)
+    thread.start()
+    return thread
+
+
+def _run_pipeline(settings: Settings, full_refresh: bool, use_prefect: bool, tables: list[str] | None,
+                  layers: list[str] | None = None):
+    """Run the pipeline and return (run results, catalog)."""
+    from lakehouse.runner import Pipeline
+    from lakehouse.spark import create_spark_session
+
+    if use_prefect:
+        from flows.medallion import medallion_pipeline
+        from lakehouse.catalog import load_catalog
+
+        _warm_spark(settings)
+        rows = medallion_pipeline(full_refresh=full_refresh, tables=tables, layers=layers)
+        return rows, load_catalog(settings)
+    pipeline = Pipeline(settings, create_spark_session(settings), full_refresh=full_refresh)
+    selected = [t.id for t in pipeline.catalog if (not tables or t.id in tables) and (not layers or t.layer in layers)]
+    report = pipeline.run(selected, on_table=lambda t: typer.echo(f"  building {t.id} ...", err=True))
+    if report.failed is not None:
+        raise report.failed
+    from flows.medallion import summary_rows
+
+    return summary_rows(report.results), pipeline.catalog
+
+
+def _print_summary(settings: Settings, catalog, rows: list[dict]) -> None:
+    from lakehouse.runner import TableResult
+    from lakehouse.summary import format_summary, summarize
+
+    results = [
+        TableResult(r["table"], r["table"].split(".")[0], r["status"], r["delta_version"]) for r in rows
+    ]
+    checks = {r["table"]: r["checks"] for r in rows}
+    summary = summarize(settings, catalog, results)
+    summary = [s.__class__(**{**s.__dict__, "checks": checks.get(s.table, "-")}) for s in summary]
+    typer.echo(format_summary(summary))
+
+
+@app.command()
+def run(
+    full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild silver and gold from all of bronze."),
+    table: list[str] = typer.Option(None, "--table", help="Only these tables (e.g. silver.events); repeatable."),
+    layer: list[str] = typer.Option(None, "--layer", help="Only these layers (bronze, silver, gold); repeatable."),
+    prefect: bool = typer.Option(True, "--prefect/--no-prefect", help="Run as the Prefect flow medallion_pipeline."),
+) -> None:
+    """Ingest new landing files and bring silver and gold up to date."""
+    started = time.monotonic()
+    try:
+        settings = _settings()
+        rows, catalog = _run_pipeline(settings, full_refresh, prefect, table or None, layer or None)
+        _print_summary(settings, catalog, rows)
+    except _handled_errors() as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"done in {time.monotonic() - started:.0f} s")
+
+
+@app.command()
+def demo(
+    days: int = typer.Option(14, min=1, help="Days of sample data when the landing zone is empty."),
+    users: int = typer.Option(1500, min=10, help="Users of sample data when the landing zone is empty."),
+    prefect: bool = typer.Option(True, "--prefect/--no-prefect", help="Run as the Prefect flow medallion_pipeline."),
+) -> None:
+    """Generate sample data if the landing zone is empty, run the whole pipeline and print a summary."""
+    from lakehouse.generate import generate_landing
+
+    started = time.monotonic()
+    try:
+        settings = _settings()
+        landing = Path(settings.landing)
+        if not landing.exists() or not any(landing.rglob("*")):
+            typer.echo(f"generating sample data into {landing} ...")
+            generate_landing(landing, days=days, users=users)
+        typer.echo("running the pipeline (landing -> bronze -> silver -> gold) ...")
+        rows, catalog = _run_pipeline(settings, False, prefect, None)
+        _print_summary(settings, catalog, rows)
+    except _handled_errors() as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"\ndone in {time.monotonic() - started:.0f} s. Lakehouse: {settings.root}")
+    typer.echo("Open the dashboard with:  lakehouse dashboard   (then http://127.0.0.1:8501)")
+
+
+@app.command()
+def dashboard(
+    port: int = typer.Option(None, help="Port on 127.0.0.1 (default: LAKEHOUSE_DASHBOARD_PORT or 8501)."),
+) -> None:
+    """Serve the Streamlit KPI dashboard on 127.0.0.1 (reads gold without Spark)."""
+    from dashboard.launch import launch
+
+    try:
+        settings = _settings()
+        process = launch(settings, port=port, wait=True)
+    except _handled_errors() as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"dashboard at http://127.0.0.1:{port or settings.dashboard_port} (Ctrl+C to stop)")
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+
+
+def _register_optional_commands() -> None:
+    from lakehouse import cli_services
+
+    cli_services.register(app)
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
