@@ -1,7 +1,10 @@
-"""Overview: the headline KPIs of the selected period, their change, and daily trends.
+"""Entry script of the dashboard (``streamlit run dashboard/app.py``): the navigation and the Overview page.
 
-Entry script of the Streamlit app (``streamlit run dashboard/app.py``); the other
-pages live in ``dashboard/pages/``. Reads ``gold.daily_kpis`` only.
+Overview shows the headline KPIs of the selected period, their change against the
+period of equal length just before, and daily trends; it reads ``gold.daily_kpis``
+only. The other pages are scripts in ``dashboard/pages/``, registered below with
+``st.navigation`` so the sidebar shows proper titles (the implicit ``pages/`` menu
+would label this page "app"); each page script also runs on its own.
 """
 
 from __future__ import annotations
@@ -13,51 +16,122 @@ from dashboard.summaries import in_range, kpi_summary
 
 TABLE = "gold.daily_kpis"
 
-ctx = ui.setup("Overview", ":material/monitoring:")
 
-with ui.guard():
-    previous_start, previous_end = ctx.previous
-    # one read covers both periods; they are split in memory
-    daily = data.load_table(ctx.settings, TABLE, start=previous_start, end=ctx.end)
-    if daily.empty and not data.exists(ctx.settings, TABLE):
-        ui.empty_state(ctx.settings, [TABLE])
-        st.stop()
-    current = in_range(daily, "date", ctx.start, ctx.end).sort_values("date")
-    before = in_range(daily, "date", previous_start, previous_end)
-    if current.empty:
-        ui.no_rows(ctx.start, ctx.end)
-        st.stop()
+def overview() -> None:
+    """The Overview page body."""
+    ctx = ui.setup("Overview", ":material/monitoring:")
+    with ui.guard():
+        previous_start, previous_end = ctx.previous
+        # one read covers both periods; they are split in memory
+        daily = data.load_table(ctx.settings, TABLE, start=previous_start, end=ctx.end)
+        if daily.empty and not data.exists(ctx.settings, TABLE):
+            ui.empty_state(ctx.settings, [TABLE])
+            st.stop()
+        current = in_range(daily, "date", ctx.start, ctx.end).sort_values("date")
+        before = in_range(daily, "date", previous_start, previous_end)
+        if current.empty:
+            ui.no_rows(ctx.start, ctx.end)
+            st.stop()
 
-    now, then = kpi_summary(current), kpi_summary(before)
-    st.caption(
-        f"{ctx.start:%Y-%m-%d} to {ctx.end:%Y-%m-%d} ({ctx.days} days, {now.days} with data); changes vs "
-        f"{previous_start:%Y-%m-%d} to {previous_end:%Y-%m-%d}"
-        + ("" if then.days else " (no data in that period)")
-        + ". Gold KPIs are not split by device."
-    )
-    cards = st.columns(5)
-    cards[0].metric("Revenue", ui.money(now.revenue), ui.change(now.revenue, then.revenue), border=True,
-                    help="Sum of sale line revenue by order date (cancelled and returned lines excluded).")
-    cards[1].metric("Orders", ui.count(now.orders), ui.change(now.orders, then.orders), border=True,
-                    help="Orders with at least one sale line, summed over the days.")
-    cards[2].metric("AOV", ui.money(now.aov), ui.change(now.aov, then.aov), border=True,
-                    help="Average order value: period revenue / period orders.")
-    cards[3].metric("Active users (daily avg)", ui.decimal(now.avg_active_users),
-                    ui.change(now.avg_active_users, then.avg_active_users), border=True,
-                    help="Mean of the daily distinct active users (distinct users over a period are not in gold).")
-    cards[4].metric("Session conversion", ui.pct(now.session_conversion),
-                    ui.change_pp(now.session_conversion, then.session_conversion), border=True,
-                    help="Sessions with a purchase / sessions, over the whole period.")
+        now, then = kpi_summary(current), kpi_summary(before)
+        st.caption(
+            f"{ctx.start:%Y-%m-%d} to {ctx.end:%Y-%m-%d} ({ctx.days} days, {now.days} with data); changes vs "
+            f"{previous_start:%Y-%m-%d} to {previous_end:%Y-%m-%d}"
+            + ("" if then.days else " (no data in that period)")
+            + ". Gold KPIs are not split by device."
+        )
+        cards = st.columns(5)
+        cards[0].metric(
+            "Revenue",
+            ui.money(now.revenue),
+            ui.change(now.revenue, then.revenue),
+            border=True,
+            help="Sum of sale line revenue by order date (cancelled and returned lines excluded).",
+        )
+        cards[1].metric(
+            "Orders",
+            ui.count(now.orders),
+            ui.change(now.orders, then.orders),
+            border=True,
+            help="Orders with at least one sale line, summed over the days.",
+        )
+        cards[2].metric(
+            "AOV",
+            ui.money(now.aov),
+            ui.change(now.aov, then.aov),
+            border=True,
+            help="Average order value: period revenue / period orders.",
+        )
+        cards[3].metric(
+            "Active users (daily avg)",
+            ui.decimal(now.avg_active_users),
+            ui.change(now.avg_active_users, then.avg_active_users),
+            border=True,
+            help="Mean of the daily distinct active users (distinct users over a period are not in gold).",
+        )
+        cards[4].metric(
+            "Session conversion",
+            ui.pct(now.session_conversion),
+            ui.change_pp(now.session_conversion, then.session_conversion),
+            border=True,
+            help="Sessions with a purchase / sessions, over the whole period.",
+        )
 
-    left, right = st.columns(2)
-    left.plotly_chart(charts.dual_axis(current, "date", "revenue", "orders", "Revenue and orders per day",
-                                       "Revenue", "Orders", line_format=",.0f"), key="revenue")
-    right.plotly_chart(charts.dual_axis(current, "date", "sessions", "session_conversion_rate",
-                                        "Sessions and session conversion", "Sessions", "Conversion",
-                                        line_format=".2%"), key="sessions")
-    left.plotly_chart(charts.lines(current, "date", {"active_users": "Active users", "new_customers": "New customers"},
-                                   "Active users and new customers"), key="users")
-    right.plotly_chart(charts.lines(current, "date", {"aov": "AOV"}, "Average order value per day"), key="aov")
+        left, right = st.columns(2)
+        left.plotly_chart(
+            charts.dual_axis(
+                current,
+                "date",
+                "revenue",
+                "orders",
+                "Revenue and orders per day",
+                "Revenue",
+                "Orders",
+                line_format=",.0f",
+            ),
+            key="revenue",
+        )
+        right.plotly_chart(
+            charts.dual_axis(
+                current,
+                "date",
+                "sessions",
+                "session_conversion_rate",
+                "Sessions and session conversion",
+                "Sessions",
+                "Conversion",
+                line_format=".2%",
+            ),
+            key="sessions",
+        )
+        left.plotly_chart(
+            charts.lines(
+                current,
+                "date",
+                {"active_users": "Active users", "new_customers": "New customers"},
+                "Active users and new customers",
+            ),
+            key="users",
+        )
+        right.plotly_chart(charts.lines(current, "date", {"aov": "AOV"}, "Average order value per day"), key="aov")
 
-    with st.expander("Daily rows"):
-        st.dataframe(current, hide_index=True)
+        with st.expander("Daily rows"):
+            st.dataframe(current, hide_index=True)
+
+
+PAGES = [
+    st.Page(overview, title="Overview", icon=":material/monitoring:", default=True),
+    st.Page(
+        "pages/1_Products_and_categories.py",
+        title="Products & categories",
+        icon=":material/inventory_2:",
+        url_path="products",
+    ),
+    st.Page("pages/2_Funnels.py", title="Funnels", icon=":material/filter_alt:", url_path="funnels"),
+    st.Page("pages/3_Experiments.py", title="Experiments", icon=":material/science:", url_path="experiments"),
+    st.Page("pages/4_Cohorts.py", title="Cohorts", icon=":material/group:", url_path="cohorts"),
+    st.Page("pages/5_Data_health.py", title="Data health", icon=":material/health_and_safety:", url_path="data-health"),
+    st.Page("pages/6_Lineage.py", title="Lineage", icon=":material/account_tree:", url_path="lineage"),
+]
+
+st.navigation(PAGES).run()

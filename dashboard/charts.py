@@ -32,18 +32,37 @@ def _style(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
 
 
 def dual_axis(
-    frame: pd.DataFrame, x: str, bar: str, line: str, title: str, bar_label: str, line_label: str,
+    frame: pd.DataFrame,
+    x: str,
+    bar: str,
+    line: str,
+    title: str,
+    bar_label: str,
+    line_label: str,
     line_format: str = ",.2f",
 ) -> go.Figure:
     """Bars for a volume (revenue, sessions) and a line for a second measure on its own axis."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(x=frame[x], y=frame[bar], name=bar_label, marker_color=ACCENT, opacity=0.8),
-                  secondary_y=False)
-    fig.add_trace(go.Scatter(x=frame[x], y=frame[line], name=line_label, mode="lines+markers",
-                             line={"color": SECOND}, hovertemplate=f"%{{y:{line_format}}}"), secondary_y=True)
-    fig.update_yaxes(title_text=bar_label, secondary_y=False)
-    fig.update_yaxes(title_text=line_label, secondary_y=True, showgrid=False,
-                     tickformat=".1%" if line_format.endswith("%") else None)
+    fig.add_trace(go.Bar(x=frame[x], y=frame[bar], name=bar_label, marker_color=ACCENT, opacity=0.8), secondary_y=False)
+    fig.add_trace(
+        go.Scatter(
+            x=frame[x],
+            y=frame[line],
+            name=line_label,
+            mode="lines+markers",
+            line={"color": SECOND},
+            hovertemplate=f"%{{y:{line_format}}}",
+        ),
+        secondary_y=True,
+    )
+    fig.update_yaxes(title_text=bar_label, secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(
+        title_text=line_label,
+        secondary_y=True,
+        showgrid=False,
+        rangemode="tozero",
+        tickformat=".1%" if line_format.endswith("%") else ",.0f",
+    )
     return _style(fig, title)
 
 
@@ -57,18 +76,35 @@ def lines(frame: pd.DataFrame, x: str, columns: Mapping[str, str], title: str) -
 
 
 def top_products(frame: pd.DataFrame, title: str = "Top products by revenue") -> go.Figure:
-    """Horizontal bars, biggest on top; products that spiked in the period are drawn in the alert colour."""
+    """Horizontal bars, biggest on top, shaded from blue (no spike) to red (most spike days), spike count as text.
+
+    A shade rather than a flag: in busy periods most top sellers spike at least once,
+    and an all-red chart would highlight nothing.
+    """
     frame = frame.iloc[::-1]
-    labels = [f"{name} ({pid})" if isinstance(name, str) and name else str(pid)
-              for pid, name in zip(frame["product_id"], frame["name"], strict=False)]
-    spiked = frame["spike_days"].fillna(0) > 0
-    fig = go.Figure(go.Bar(
-        x=frame["revenue"], y=labels, orientation="h",
-        marker_color=[ALERT if s else ACCENT for s in spiked],
-        customdata=frame[["units_sold", "spike_days"]].fillna(0).to_numpy(),
-        hovertemplate="%{y}<br>revenue %{x:,.2f}<br>units %{customdata[0]:,.0f}"
-                      "<br>spike days %{customdata[1]:.0f}<extra></extra>",
-    ))
+    labels = [
+        f"{name} ({pid})" if isinstance(name, str) and name else str(pid)
+        for pid, name in zip(frame["product_id"], frame["name"], strict=False)
+    ]
+    spikes = frame["spike_days"].fillna(0).astype(float)
+    fig = go.Figure(
+        go.Bar(
+            x=frame["revenue"],
+            y=labels,
+            orientation="h",
+            marker={
+                "color": spikes,
+                "colorscale": [[0, ACCENT], [1, ALERT]],
+                "cmin": 0,
+                "cmax": max(1.0, float(spikes.max())),
+            },
+            text=[f"{int(n)} spike day{'s' if n != 1 else ''}" if n else "" for n in spikes],
+            textposition="outside",
+            customdata=frame[["units_sold", "spike_days"]].fillna(0).to_numpy(),
+            hovertemplate="%{y}<br>revenue %{x:,.2f}<br>units %{customdata[0]:,.0f}"
+            "<br>spike days %{customdata[1]:.0f}<extra></extra>",
+        )
+    )
     fig = _style(fig, title, height=max(300, 28 * len(frame) + 80))
     fig.update_layout(hovermode="closest")
     return fig
@@ -97,10 +133,16 @@ def spikes(daily: pd.DataFrame, product_ids: Sequence[str]) -> go.Figure:
         part = daily[daily["product_id"] == pid].sort_values("date")
         fig.add_trace(go.Scatter(x=part["date"], y=part["units_sold"], name=str(pid), mode="lines+markers"))
         hits = part[part["sales_spike"].fillna(False).astype(bool)]
-        fig.add_trace(go.Scatter(
-            x=hits["date"], y=hits["units_sold"], mode="markers", showlegend=False, name=f"{pid} spike",
-            marker={"symbol": "diamond", "size": 13, "color": ALERT, "line": {"width": 1, "color": "white"}},
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=hits["date"],
+                y=hits["units_sold"],
+                mode="markers",
+                showlegend=False,
+                name=f"{pid} spike",
+                marker={"symbol": "diamond", "size": 13, "color": ALERT, "line": {"width": 1, "color": "white"}},
+            )
+        )
     return _style(fig, "Units sold of products with sales spikes (spike days in red)")
 
 
@@ -109,14 +151,20 @@ def days_of_cover(frame: pd.DataFrame, limit: int = 20) -> go.Figure:
     part = frame.dropna(subset=["days_of_cover"]).head(limit).iloc[::-1]
     below = (part["on_hand"] <= part["reorder_point"]) if "reorder_point" in part.columns else False
     colours = [ALERT if b else ACCENT for b in (below if isinstance(below, pd.Series) else [False] * len(part))]
-    fig = go.Figure(go.Bar(
-        x=part["days_of_cover"], y=part["product_id"].astype(str), orientation="h", marker_color=colours,
-        customdata=part[["on_hand", "avg_daily_units"]].to_numpy(),
-        hovertemplate="%{y}: %{x:.1f} days<br>on hand %{customdata[0]:,.0f}"
-                      "<br>avg daily units %{customdata[1]:.2f}<extra></extra>",
-    ))
-    fig = _style(fig, "Days of cover (lowest first; red = at or below reorder point)",
-                 height=max(300, 24 * len(part) + 80))
+    fig = go.Figure(
+        go.Bar(
+            x=part["days_of_cover"],
+            y=part["product_id"].astype(str),
+            orientation="h",
+            marker_color=colours,
+            customdata=part[["on_hand", "avg_daily_units"]].to_numpy(),
+            hovertemplate="%{y}: %{x:.1f} days<br>on hand %{customdata[0]:,.0f}"
+            "<br>avg daily units %{customdata[1]:.2f}<extra></extra>",
+        )
+    )
+    fig = _style(
+        fig, "Days of cover (lowest first; red = at or below reorder point)", height=max(300, 24 * len(part) + 80)
+    )
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -135,8 +183,11 @@ def step_conversion(totals: pd.DataFrame, group: str, title: str) -> go.Figure:
     later = totals[totals["step_conversion"].notna()]
     labels_column = "step_name" if "step_name" in later.columns else "step"
     for name, part in later.groupby(group, sort=True):
-        fig.add_trace(go.Bar(x=part[labels_column].astype(str), y=part["step_conversion"], name=str(name),
-                             hovertemplate="%{y:.1%}"))
+        fig.add_trace(
+            go.Bar(
+                x=part[labels_column].astype(str), y=part["step_conversion"], name=str(name), hovertemplate="%{y:.1%}"
+            )
+        )
     fig.update_layout(barmode="group", yaxis_tickformat=".0%")
     return _style(fig, title)
 
@@ -145,14 +196,21 @@ def lift_forest(rows: pd.DataFrame, control: str) -> go.Figure:
     """Absolute lift in conversion vs the control with its 95% CI, per variant; zero marked."""
     treated = rows[rows["variant"].astype(str) != control]
     lift = treated["abs_lift"].astype(float) * 100
-    fig = go.Figure(go.Scatter(
-        x=lift, y=treated["variant"].astype(str), mode="markers",
-        marker={"size": 12, "color": [ALERT if bool(s) else ACCENT for s in treated.get("significant", [])]},
-        error_x={"type": "data", "symmetric": False,
-                 "array": treated["ci_high"].astype(float) * 100 - lift,
-                 "arrayminus": lift - treated["ci_low"].astype(float) * 100},
-        hovertemplate="%{y}: %{x:+.2f} pp<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Scatter(
+            x=lift,
+            y=treated["variant"].astype(str),
+            mode="markers",
+            marker={"size": 12, "color": [ALERT if bool(s) else ACCENT for s in treated.get("significant", [])]},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": treated["ci_high"].astype(float) * 100 - lift,
+                "arrayminus": lift - treated["ci_low"].astype(float) * 100,
+            },
+            hovertemplate="%{y}: %{x:+.2f} pp<extra></extra>",
+        )
+    )
     fig.add_vline(x=0, line_dash="dash", line_color="grey")
     fig = _style(fig, f"Lift in conversion vs {control} (pp, 95% CI)", height=120 + 60 * max(1, len(treated)))
     fig.update_layout(hovermode="closest", xaxis_title="percentage points")
@@ -160,10 +218,16 @@ def lift_forest(rows: pd.DataFrame, control: str) -> go.Figure:
 
 
 def conversion_bars(rows: pd.DataFrame) -> go.Figure:
-    fig = go.Figure(go.Bar(x=rows["variant"].astype(str), y=rows["conversion_rate"], marker_color=ACCENT,
-                           text=["" if pd.isna(v) else f"{v:.2%}" for v in rows["conversion_rate"].astype(float)],
-                           textposition="outside",
-                           hovertemplate="%{x}: %{y:.2%}<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=rows["variant"].astype(str),
+            y=rows["conversion_rate"],
+            marker_color=ACCENT,
+            text=["" if pd.isna(v) else f"{v:.2%}" for v in rows["conversion_rate"].astype(float)],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.2%}<extra></extra>",
+        )
+    )
     fig.update_layout(yaxis_tickformat=".1%")
     return _style(fig, "Conversion rate by variant", height=300)
 
@@ -173,14 +237,26 @@ def retention_heatmap(matrix: pd.DataFrame, sizes: pd.Series) -> go.Figure:
     labels = [f"{cohort} (n={int(size)})" if pd.notna(size) else cohort for cohort, size in sizes.items()]
     values = matrix.to_numpy(dtype=float)
     text = [[("" if pd.isna(v) else f"{v:.0%}") for v in row] for row in values]
-    fig = go.Figure(go.Heatmap(
-        z=values, x=[f"M{int(c)}" for c in matrix.columns], y=labels, colorscale="Blues", zmin=0, zmax=1,
-        text=text, texttemplate="%{text}", hovertemplate="%{y}, %{x}: %{z:.1%}<extra></extra>",
-        colorbar={"tickformat": ".0%"},
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=[f"M{int(c)}" for c in matrix.columns],
+            y=labels,
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            text=text,
+            texttemplate="%{text}",
+            hovertemplate="%{y}, %{x}: %{z:.1%}<extra></extra>",
+            colorbar={"tickformat": ".0%"},
+        )
+    )
     fig.update_yaxes(autorange="reversed")
-    fig = _style(fig, "Retention by cohort (share of the cohort buying again in month k)",
-                 height=max(300, 40 * len(labels) + 120))
+    fig = _style(
+        fig,
+        "Retention by cohort (share of the cohort buying again in month k)",
+        height=max(300, 40 * len(labels) + 120),
+    )
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -188,11 +264,15 @@ def retention_heatmap(matrix: pd.DataFrame, sizes: pd.Series) -> go.Figure:
 def freshness(info: pd.DataFrame) -> go.Figure:
     """Hours since each table's last Delta commit."""
     part = info.sort_values("age_hours")
-    fig = go.Figure(go.Bar(
-        x=part["age_hours"], y=part["table"], orientation="h",
-        marker_color=[LAYER_COLOURS.get(t.split(".")[0], ACCENT) for t in part["table"]],
-        hovertemplate="%{y}: %{x:.1f} h<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=part["age_hours"],
+            y=part["table"],
+            orientation="h",
+            marker_color=[LAYER_COLOURS.get(t.split(".")[0], ACCENT) for t in part["table"]],
+            hovertemplate="%{y}: %{x:.1f} h<extra></extra>",
+        )
+    )
     fig = _style(fig, "Hours since the last commit", height=max(260, 24 * len(part) + 90))
     fig.update_layout(hovermode="closest")
     return fig
@@ -206,21 +286,47 @@ def lineage(nodes: Mapping[str, str], edges: Sequence[tuple[str, str]], hover: M
         if source not in positions or target not in positions:
             continue
         (x0, y0), (x1, y1) = positions[source], positions[target]
-        fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
-                           showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=1.5, arrowcolor="#888",
-                           standoff=14, startstandoff=14)
+        fig.add_annotation(
+            x=x1,
+            y=y1,
+            ax=x0,
+            ay=y0,
+            xref="x",
+            yref="y",
+            axref="x",
+            ayref="y",
+            showarrow=True,
+            arrowhead=3,
+            arrowsize=1.2,
+            arrowwidth=1.5,
+            arrowcolor="#888",
+            standoff=14,
+            startstandoff=14,
+        )
     for layer in dict.fromkeys(nodes.values()):
         members = [n for n, lay in nodes.items() if lay == layer and n in positions]
-        fig.add_trace(go.Scatter(
-            x=[positions[n][0] for n in members], y=[positions[n][1] for n in members],
-            mode="markers+text", name=layer, text=[n.split(".", 1)[1] for n in members], textposition="top center",
-            marker={"size": 26, "color": LAYER_COLOURS.get(layer, ACCENT), "line": {"width": 2, "color": "white"}},
-            customdata=[hover.get(n, n) for n in members], hovertemplate="%{customdata}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[positions[n][0] for n in members],
+                y=[positions[n][1] for n in members],
+                mode="markers+text",
+                name=layer,
+                text=[n.split(".", 1)[1] for n in members],
+                textposition="top center",
+                marker={"size": 26, "color": LAYER_COLOURS.get(layer, ACCENT), "line": {"width": 2, "color": "white"}},
+                customdata=[hover.get(n, n) for n in members],
+                hovertemplate="%{customdata}<extra></extra>",
+            )
+        )
     layers = sorted({int(x) for x, _ in positions.values()})
     names = {int(positions[n][0]): lay for n, lay in nodes.items() if n in positions}
-    fig.update_xaxes(tickvals=layers, ticktext=[names[x] for x in layers], showgrid=False, zeroline=False,
-                     range=[-0.5, max(layers, default=0) + 0.5])
+    fig.update_xaxes(
+        tickvals=layers,
+        ticktext=[names[x] for x in layers],
+        showgrid=False,
+        zeroline=False,
+        range=[-0.5, max((x for x, _ in positions.values()), default=0) + 0.5],
+    )
     fig.update_yaxes(visible=False)
     height = max(320, 70 * max((sum(1 for p in positions.values() if int(p[0]) == x) for x in layers), default=1))
     fig = _style(fig, "Table lineage (hover a table for its grain)", height=height + 80)

@@ -103,16 +103,30 @@ def launch(
     """
     port = port or settings.dashboard_port
     command = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.headless", "true",
-        "--server.address", HOST,
-        "--server.port", str(port),
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.address",
+        HOST,
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+        "--client.toolbarMode",
+        "minimal",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     env = {**os.environ, **settings_env(settings)}
     process = subprocess.Popen(
-        command, env=env, stdout=log, stderr=subprocess.STDOUT if log is not None else None,
+        command,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT if log is not None else None,
     )
     if wait:
         try:

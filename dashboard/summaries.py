@@ -183,35 +183,48 @@ def experiment_verdict(experiment_id: str, rows: pd.DataFrame) -> Verdict:
             continue
         lift, low, high = _num(row.get("abs_lift")), _num(row.get("ci_low")), _num(row.get("ci_high"))
         p_value = _num(row.get("p_value"))
-        significant = bool(row.get("significant")) if row.get("significant") is not None else (
-            p_value is not None and p_value < SIGNIFICANCE
+        significant = (
+            bool(row.get("significant"))
+            if row.get("significant") is not None
+            else (p_value is not None and p_value < SIGNIFICANCE)
         )
         rates = f"{_rate(row.get('conversion_rate'))} vs {_rate(control.get('conversion_rate'))}"
         interval = f"95% CI {_pp(low)} to {_pp(high)}"
         if significant and lift is not None and lift > 0:
             winners.append(name)
-            lines.append(f"**{name}** converts better than **{control_name}**: {rates} ({_pp(lift)}, {interval}, "
-                         f"{_p(p_value)}).")
+            lines.append(
+                f"**{name}** converts better than **{control_name}**: {rates} ({_pp(lift)}, {interval}, {_p(p_value)})."
+            )
         elif significant and lift is not None and lift < 0:
             losers.append(name)
-            lines.append(f"**{name}** converts worse than **{control_name}**: {rates} ({_pp(lift)}, {interval}, "
-                         f"{_p(p_value)}).")
+            lines.append(
+                f"**{name}** converts worse than **{control_name}**: {rates} ({_pp(lift)}, {interval}, {_p(p_value)})."
+            )
         else:
-            lines.append(f"No significant difference between **{name}** and **{control_name}**: {rates} "
-                         f"({_pp(lift)}, {interval} includes zero, {_p(p_value)}).")
+            lines.append(
+                f"No significant difference between **{name}** and **{control_name}**: {rates} "
+                f"({_pp(lift)}, {interval} includes zero, {_p(p_value)})."
+            )
     tone = "srm" if srm else "winner" if winners else "loser" if losers and len(losers) == len(lines) else "none"
     if srm:
-        headline = (f"Don't act on this test yet: the traffic split differs from the planned allocation "
-                    f"(sample ratio mismatch, {_p(srm_p)}). Fix assignment or logging first.")
+        headline = (
+            f"Don't act on this test yet: the traffic split differs from the planned allocation "
+            f"(sample ratio mismatch, {_p(srm_p)}). Fix assignment or logging first."
+        )
     elif winners:
-        headline = f"{', '.join(winners)} beat{'s' if len(winners) == 1 else ''} the control {control_name}."
+        headline = f"{', '.join(winners)} beat{'s' if len(winners) == 1 else ''} {_the_control(control_name)}."
     elif losers and len(losers) == len(lines):
-        headline = f"The control {control_name} wins: every variant converts worse."
+        headline = f"Keep {_the_control(control_name)}: every variant converts worse."
     elif lines:
         headline = "No winner yet: no variant differs significantly from the control."
     else:
         headline = "Only the control has data."
     return Verdict(experiment_id, control_name, srm, srm_p, tone, headline, tuple(lines))
+
+
+def _the_control(name: str) -> str:
+    """'the control (A)', or just 'the control' when the variant is called that."""
+    return "the control" if name.strip().lower() == "control" else f"the control ({name})"
 
 
 def _rate(value: object) -> str:
@@ -268,8 +281,12 @@ def check_summary(results: pd.DataFrame) -> pd.DataFrame:
     summary = (
         latest.assign(passed=~failed, failed=failed, failed_critical=critical)
         .groupby("table", as_index=False)
-        .agg(checked_at=("checked_at", "max") if "checked_at" in latest.columns else ("table", "size"),
-             passed=("passed", "sum"), failed=("failed", "sum"), failed_critical=("failed_critical", "sum"))
+        .agg(
+            checked_at=("checked_at", "max") if "checked_at" in latest.columns else ("table", "size"),
+            passed=("passed", "sum"),
+            failed=("failed", "sum"),
+            failed_critical=("failed_critical", "sum"),
+        )
     )
     return summary[columns].sort_values("table").reset_index(drop=True)
 
@@ -322,21 +339,28 @@ def age_text(moment: dt.datetime | None, now: dt.datetime | None = None) -> str:
 
 
 LAYER_ORDER = ("bronze", "silver", "gold")
+INTRA_LAYER_SHIFT = 0.3
 
 
 def dag_positions(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[str, tuple[float, float]]:
     """x by layer, y spread within a layer and ordered by the mean height of each node's inputs.
 
     Ordering by the inputs' heights (a one-pass barycentre heuristic) keeps most
-    edges from crossing without a graph-layout dependency.
+    edges from crossing without a graph-layout dependency. A table built from another
+    table of its own layer sits a little to the right, so that edge stays visible.
     """
     by_layer: dict[str, list[str]] = {}
     for node in nodes:
-        by_layer.setdefault(node.split(".", 1)[0], []).append(node)
+        by_layer.setdefault(_layer(node), []).append(node)
     layers = [layer for layer in LAYER_ORDER if layer in by_layer] + sorted(set(by_layer) - set(LAYER_ORDER))
     inputs: dict[str, list[str]] = {}
     for source, target in edges:
         inputs.setdefault(target, []).append(source)
+
+    def depth(node: str, seen: frozenset[str] = frozenset()) -> int:
+        same = [s for s in inputs.get(node, []) if _layer(s) == _layer(node) and s not in seen]
+        return 1 + max(depth(s, seen | {node}) for s in same) if same else 0
+
     positions: dict[str, tuple[float, float]] = {}
     for x, layer in enumerate(layers):
         members = by_layer[layer]
@@ -348,5 +372,9 @@ def dag_positions(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> dic
         ordered = sorted(members, key=height) if x else sorted(members)
         count = len(ordered)
         for index, node in enumerate(ordered):
-            positions[node] = (float(x), (count - 1) / 2 - index)
+            positions[node] = (x + INTRA_LAYER_SHIFT * min(depth(node), 2), (count - 1) / 2 - index)
     return positions
+
+
+def _layer(table_id: str) -> str:
+    return table_id.split(".", 1)[0]

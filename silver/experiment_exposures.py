@@ -1,20 +1,32 @@
 """silver.experiment_exposures — one row per (user_id, experiment_id): the variant of the first exposure.
 
 Derived from silver.events and silver.experiments, so it is recomputed whole on every change:
-a late event or an edited experiment window can move a user's first exposure.
+a late event or an edited experiment window can move a user's first exposure. The row ledger
+counts exposure events in (every in-window event carrying an experiment) and repeat exposures
+as de-duplicated, so the run report shows how much collapsing happened.
 """
 
 from __future__ import annotations
 
+from pyspark.sql import functions as F
+
 from expectations import silver_experiment_exposures
 from lakehouse.catalog import TableDef
-from lakehouse.runner import BuildContext, TableOutput
-from transforms.experiments import experiment_exposures
+from lakehouse.runner import BuildContext, Ledger, TableOutput
+from transforms.experiments import exposure_events, first_exposures
+
+KEYS = ("user_id", "experiment_id")
 
 
 def build(context: BuildContext) -> TableOutput:
-    frame = experiment_exposures(context.read("silver.events"), context.read("silver.experiments"))
-    return TableOutput(data=context.cache(frame))
+    exposures = context.cache(exposure_events(context.read("silver.events"), context.read("silver.experiments")))
+    counts = exposures.agg(
+        F.count(F.lit(1)).alias("rows_in"), F.count_distinct(*[F.col(k) for k in KEYS]).alias("keys")
+    ).first()
+    assert counts is not None
+    rows_in, keys = int(counts["rows_in"]), int(counts["keys"])
+    ledger = Ledger(rows_in=rows_in, rows_out=keys, quarantined=0, deduplicated=rows_in - keys)
+    return TableOutput(data=context.cache(first_exposures(exposures)), ledger=ledger)
 
 
 TABLE = TableDef(
@@ -23,7 +35,7 @@ TABLE = TableDef(
     grain="One row per (user_id, experiment_id).",
     build=build,
     inputs=("silver.events", "silver.experiments"),
-    keys=("user_id", "experiment_id"),
+    keys=KEYS,
     write="overwrite",
     suite=silver_experiment_exposures.suite,
     description="Users exposed to each experiment within its window, in the variant of their first exposure.",

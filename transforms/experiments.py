@@ -112,8 +112,8 @@ def to_silver_experiments(valid: DataFrame) -> DataFrame:
 # --- silver.experiment_exposures ----------------------------------------------------------------
 
 
-def experiment_exposures(events: DataFrame, experiments: DataFrame) -> DataFrame:
-    """One row per (user_id, experiment_id): the variant and instant of the first in-window exposure."""
+def exposure_events(events: DataFrame, experiments: DataFrame) -> DataFrame:
+    """One row per (event, experiment) exposure: the event carries the experiment and falls in its window."""
     first = F.struct("event_ts", "_ingest_ts", "_ingest_batch_id", "_ingest_file", "_ingest_seq", "event_id")
     carried = events.select(
         "user_id",
@@ -123,11 +123,17 @@ def experiment_exposures(events: DataFrame, experiments: DataFrame) -> DataFrame
         F.explode("experiments").alias("experiment_id", "variant"),
     ).filter(F.col("variant").isNotNull())
     windows = F.broadcast(experiments.select("experiment_id", "start_date", "end_date"))
-    inside = carried.join(windows, "experiment_id").filter(
-        F.col("event_date").between(F.col("start_date"), F.col("end_date"))
-    )
     return (
-        inside.groupBy("user_id", "experiment_id")
+        carried.join(windows, "experiment_id")
+        .filter(F.col("event_date").between(F.col("start_date"), F.col("end_date")))
+        .select("user_id", "experiment_id", "variant", "event_ts", "_order")
+    )
+
+
+def first_exposures(exposures: DataFrame) -> DataFrame:
+    """Collapse exposure events to one row per (user_id, experiment_id): the first one decides the variant."""
+    return (
+        exposures.groupBy("user_id", "experiment_id")
         .agg(
             F.min_by("variant", "_order").alias("variant"),
             F.min("event_ts").alias("first_exposure_ts"),
@@ -142,6 +148,11 @@ def experiment_exposures(events: DataFrame, experiments: DataFrame) -> DataFrame
             "variants_seen",
         )
     )
+
+
+def experiment_exposures(events: DataFrame, experiments: DataFrame) -> DataFrame:
+    """One row per (user_id, experiment_id): the variant and instant of the first in-window exposure."""
+    return first_exposures(exposure_events(events, experiments))
 
 
 # --- gold.experiment_results (the Spark part) ---------------------------------------------------

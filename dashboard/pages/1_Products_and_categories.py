@@ -30,15 +30,27 @@ with ui.guard():
         best = top.iloc[0]
         best_name = ui.product_label(best["product_id"], best["name"])
         cards = st.columns(4)
-        cards[0].metric("Top product revenue", ui.money(best["revenue"]), border=True,
-                        help=f"{best_name} over the selected period.")
-        cards[1].metric("Top product", best_name, border=True)
-        cards[2].metric("Products with a sales spike", ui.count(int((top["spike_days"].fillna(0) > 0).sum())),
-                        border=True, help="Among the top 15: units sold > 1.5x the mean of the 7 previous dates.")
+        cards[0].metric(
+            "Top product revenue",
+            ui.money(best["revenue"]),
+            best_name,
+            delta_color="off",
+            delta_arrow="off",
+            border=True,
+            help="The best-selling product of the selected period.",
+        )
+        cards[1].metric("Revenue (top 15)", ui.money(top["revenue"].sum()), border=True)
+        cards[2].metric(
+            "Products with a sales spike",
+            ui.count(int((top["spike_days"].fillna(0) > 0).sum())),
+            border=True,
+            help="Among the top 15: units sold > 1.5x the mean of the 7 previous dates.",
+        )
         cards[3].metric("Units sold (top 15)", ui.count(top["units_sold"].sum()), border=True)
         st.plotly_chart(charts.top_products(top), key="top")
         st.dataframe(
-            top, hide_index=True,
+            top,
+            hide_index=True,
             column_config={
                 "revenue": st.column_config.NumberColumn("revenue", format="%.2f"),
                 "units_sold": st.column_config.NumberColumn("units sold", format="%.0f"),
@@ -55,8 +67,9 @@ with ui.guard():
                 ranked = spiking.groupby("product_id")["units_sold"].max().sort_values(ascending=False)
                 st.plotly_chart(charts.spikes(daily, list(ranked.index[:5])), key="spikes")
         else:
-            ui.missing_columns(PRODUCTS, [c for c in ("sales_spike", "units_sold") if c not in daily.columns],
-                               list(daily.columns))
+            ui.missing_columns(
+                PRODUCTS, [c for c in ("sales_spike", "units_sold") if c not in daily.columns], list(daily.columns)
+            )
 
     st.subheader("Categories")
     categories = data.load_table(ctx.settings, CATEGORIES, ctx.start, ctx.end)
@@ -73,8 +86,9 @@ with ui.guard():
         left, right = st.columns([2, 1])
         left.plotly_chart(charts.category_stack(categories), key="categories")
         right.plotly_chart(charts.category_share(totals), key="share")
-        st.dataframe(totals, hide_index=True,
-                     column_config={"revenue": st.column_config.NumberColumn("revenue", format="%.2f")})
+        st.dataframe(
+            totals, hide_index=True, column_config={"revenue": st.column_config.NumberColumn("revenue", format="%.2f")}
+        )
 
     st.subheader("Stock on hand")
     if not data.exists(ctx.settings, STOCK):
@@ -97,7 +111,11 @@ with ui.guard():
             cards[2].metric("Median days of cover", ui.decimal(cover["days_of_cover"].median()), border=True)
             if cover["days_of_cover"].notna().any():
                 st.plotly_chart(charts.days_of_cover(cover), key="cover")
-            st.dataframe(cover, hide_index=True,
-                         column_config={"days_of_cover": st.column_config.NumberColumn("days of cover", format="%.1f"),
-                                        "avg_daily_units": st.column_config.NumberColumn("avg daily units",
-                                                                                         format="%.2f")})
+            st.dataframe(
+                cover,
+                hide_index=True,
+                column_config={
+                    "days_of_cover": st.column_config.NumberColumn("days of cover", format="%.1f"),
+                    "avg_daily_units": st.column_config.NumberColumn("avg daily units", format="%.2f"),
+                },
+            )

@@ -8,6 +8,7 @@ one, the experiments' purchase conversion per variant stands in.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, ui
@@ -34,26 +35,40 @@ with ui.guard():
     chosen = pick_devices(frame, ctx.devices)
     overall = funnel_totals(chosen, by=())
     who = ", ".join(ctx.devices) if ctx.devices else "all devices"
-    st.caption(f"{ctx.start:%Y-%m-%d} to {ctx.end:%Y-%m-%d}, {who}. A session reaches a step when it has "
-               "the events of all earlier steps in time order.")
+    st.caption(
+        f"{ctx.start:%Y-%m-%d} to {ctx.end:%Y-%m-%d}, {who}. A session reaches a step when it has "
+        "the events of all earlier steps in time order."
+    )
 
     cards = st.columns(len(overall) + 1)
     for column, (_, step) in zip(cards, overall.iterrows(), strict=False):
         label = str(step.get("step_name", step["step"]))
         rate = step["step_conversion"]
-        column.metric(f"Sessions: {label}", ui.count(step["sessions_reached"]),
-                      None if rate != rate else f"{rate:.1%} of previous step", delta_color="off", border=True)
+        column.metric(
+            f"Sessions: {label}",
+            ui.count(step["sessions_reached"]),
+            None if pd.isna(rate) else f"{rate:.1%}",
+            delta_color="off",
+            delta_arrow="off",
+            delta_description=None if pd.isna(rate) else "of previous step",
+            border=True,
+        )
     if not overall.empty:
-        cards[-1].metric("Overall conversion", ui.pct(overall["overall_conversion"].iloc[-1]), border=True,
-                         help="Sessions reaching the last step / sessions reaching the first.")
+        cards[-1].metric(
+            "Overall conversion",
+            ui.pct(overall["overall_conversion"].iloc[-1]),
+            border=True,
+            help="Sessions reaching the last step / sessions reaching the first.",
+        )
 
     left, right = st.columns(2)
     left.plotly_chart(charts.funnel(overall, f"Funnel, {who}"), key="funnel")
     if "device" in frame.columns:
         per_device = funnel_totals(frame[frame["device"] != "all"], by=("device",))
         if not per_device.empty:
-            right.plotly_chart(charts.step_conversion(per_device, "device", "Step conversion by device"),
-                               key="by_device")
+            right.plotly_chart(
+                charts.step_conversion(per_device, "device", "Step conversion by device"), key="by_device"
+            )
             with st.expander("Funnel by device"):
                 st.dataframe(per_device, hide_index=True)
 
@@ -62,17 +77,24 @@ with ui.guard():
         by = tuple(c for c in ("experiment_id", "variant") if c in frame.columns)
         per_variant = funnel_totals(chosen, by=by)
         for experiment, rows in per_variant.groupby("experiment_id") if "experiment_id" in by else [("", per_variant)]:
-            st.plotly_chart(charts.step_conversion(rows, "variant", f"Step conversion by variant {experiment}"),
-                            key=f"variant_{experiment}")
+            st.plotly_chart(
+                charts.step_conversion(rows, "variant", f"Step conversion by variant {experiment}"),
+                key=f"variant_{experiment}",
+            )
     else:
         experiments = data.load_table(ctx.settings, EXPERIMENTS)
         if experiments.empty or not {"variant", "conversion_rate"} <= set(experiments.columns):
-            st.info("No funnel by variant: gold.funnel_daily has no `variant` column and there are no "
-                    "experiment results yet.")
+            st.info(
+                "No funnel by variant: gold.funnel_daily has no `variant` column and there are no "
+                "experiment results yet."
+            )
         else:
-            st.caption("gold.funnel_daily is not split by variant; this is each variant's purchase conversion "
-                       "(converters / exposed users) from gold.experiment_results.")
+            st.caption(
+                "gold.funnel_daily is not split by variant; this is each variant's purchase conversion "
+                "(converters / exposed users) from gold.experiment_results."
+            )
             for experiment, rows in experiments.groupby("experiment_id"):
-                st.plotly_chart(charts.conversion_bars(rows).update_layout(title_text=f"{experiment}: conversion "
-                                                                           "rate by variant"),
-                                key=f"experiment_{experiment}")
+                st.plotly_chart(
+                    charts.conversion_bars(rows).update_layout(title_text=f"{experiment}: conversion rate by variant"),
+                    key=f"experiment_{experiment}",
+                )

@@ -39,10 +39,17 @@ with ui.guard():
     cards[1].metric("Customers", ui.count(sizes.sum()), border=True, help="Sum of cohort sizes.")
     cards[2].metric(f"Newest cohort ({latest})", ui.count(sizes.get(latest)), border=True)
     month_one = matrix[1].dropna() if 1 in matrix.columns else matrix.iloc[:0, 0]
-    weighted = (month_one * sizes.reindex(month_one.index)).sum() / sizes.reindex(month_one.index).sum() \
-        if len(month_one) else None
-    cards[3].metric("Month-1 retention", ui.pct(weighted, 1), border=True,
-                    help="Cohort-size weighted, over cohorts old enough to have a month 1.")
+    weighted = (
+        (month_one * sizes.reindex(month_one.index)).sum() / sizes.reindex(month_one.index).sum()
+        if len(month_one)
+        else None
+    )
+    cards[3].metric(
+        "Month-1 retention",
+        ui.pct(weighted, 1),
+        border=True,
+        help="Cohort-size weighted, over cohorts old enough to have a month 1.",
+    )
     st.plotly_chart(charts.retention_heatmap(matrix, sizes), key="heatmap")
     with st.expander("Cohort rows"):
         st.dataframe(cohorts, hide_index=True)

@@ -19,8 +19,16 @@ from dashboard.summaries import age_text, check_summary, failed_checks, latest_r
 RUNS, RESULTS = "ops.pipeline_runs", "ops.quality_results"
 OPS_TABLES = (RUNS, RESULTS, "ops.ingest_log")
 # used until the runner has recorded a run (the tables the dashboard reads)
-FALLBACK_TABLES = ("silver.events", "silver.order_lines", "gold.daily_kpis", "gold.product_daily",
-                   "gold.category_daily", "gold.funnel_daily", "gold.experiment_results", "gold.retention_cohorts")
+FALLBACK_TABLES = (
+    "silver.events",
+    "silver.order_lines",
+    "gold.daily_kpis",
+    "gold.product_daily",
+    "gold.category_daily",
+    "gold.funnel_daily",
+    "gold.experiment_results",
+    "gold.retention_cohorts",
+)
 
 ctx = ui.setup("Data health", ":material/health_and_safety:")
 
@@ -38,12 +46,20 @@ with ui.guard():
 
     now = dt.datetime.now(dt.UTC)
     infos = [info for t in (*built, *quarantine_ids, *OPS_TABLES) if (info := data.table_info(ctx.settings, t))]
-    versions = pd.DataFrame([
-        {"table": i.table_id, "delta_version": i.version, "rows": i.rows, "last_commit": i.last_commit,
-         "age": age_text(i.last_commit, now), "operation": i.operation,
-         "age_hours": (now - i.last_commit).total_seconds() / 3600 if i.last_commit else None}
-        for i in infos
-    ])
+    versions = pd.DataFrame(
+        [
+            {
+                "table": i.table_id,
+                "delta_version": i.version,
+                "rows": i.rows,
+                "last_commit": i.last_commit,
+                "age": age_text(i.last_commit, now),
+                "operation": i.operation,
+                "age_hours": (now - i.last_commit).total_seconds() / 3600 if i.last_commit else None,
+            }
+            for i in infos
+        ]
+    )
     latest = latest_runs(runs)
     checks = check_summary(results)
     stale = versions[versions["age_hours"] > ctx.settings.freshness_warn_hours] if not versions.empty else versions
@@ -52,15 +68,22 @@ with ui.guard():
     failed_runs = int((latest["status"] == "failed").sum()) if "status" in latest.columns else 0
     cards[0].metric("Tables", ui.count(len(built)), border=True, help="Tables the pipeline reported runs for.")
     cards[1].metric("Failed latest runs", ui.count(failed_runs), border=True)
-    cards[2].metric("Failed checks", ui.count(checks["failed"].sum() if not checks.empty else 0), border=True,
-                    help="In each table's latest validation.")
-    cards[3].metric("Quarantined rows", ui.count(quarantined["rows"].sum() if not quarantined.empty else 0),
-                    border=True)
+    cards[2].metric(
+        "Failed checks",
+        ui.count(checks["failed"].sum() if not checks.empty else 0),
+        border=True,
+        help="In each table's latest validation.",
+    )
+    cards[3].metric(
+        "Quarantined rows", ui.count(quarantined["rows"].sum() if not quarantined.empty else 0), border=True
+    )
     newest = max((i.last_commit for i in infos if i.last_commit), default=None)
     cards[4].metric("Last commit", age_text(newest, now), border=True)
     if not stale.empty:
-        st.warning(f"{len(stale)} table(s) not written for more than {ctx.settings.freshness_warn_hours:g} h: "
-                   + ", ".join(stale["table"]))
+        st.warning(
+            f"{len(stale)} table(s) not written for more than {ctx.settings.freshness_warn_hours:g} h: "
+            + ", ".join(stale["table"])
+        )
 
     st.subheader("Latest run per table")
     if latest.empty:
@@ -68,8 +91,23 @@ with ui.guard():
     else:
         if {"started_at", "finished_at"} <= set(latest.columns):
             latest = latest.assign(seconds=(latest["finished_at"] - latest["started_at"]).dt.total_seconds())
-        shown = [c for c in ("table", "status", "rows_in", "rows_written", "quarantined", "deduplicated",
-                             "delta_version", "started_at", "seconds", "message", "run_id") if c in latest.columns]
+        shown = [
+            c
+            for c in (
+                "table",
+                "status",
+                "rows_in",
+                "rows_written",
+                "quarantined",
+                "deduplicated",
+                "delta_version",
+                "started_at",
+                "seconds",
+                "message",
+                "run_id",
+            )
+            if c in latest.columns
+        ]
         st.dataframe(latest[shown], hide_index=True)
 
     st.subheader("Quality checks")

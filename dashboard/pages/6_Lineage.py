@@ -14,9 +14,17 @@ import streamlit as st
 from dashboard import charts, data, ui
 from lakehouse.settings import Settings
 
-FALLBACK_TABLES = ("silver.events", "silver.order_lines", "gold.daily_kpis", "gold.product_daily",
-                   "gold.category_daily", "gold.fct_user", "gold.funnel_daily", "gold.experiment_results",
-                   "gold.retention_cohorts")
+FALLBACK_TABLES = (
+    "silver.events",
+    "silver.order_lines",
+    "gold.daily_kpis",
+    "gold.product_daily",
+    "gold.category_daily",
+    "gold.fct_user",
+    "gold.funnel_daily",
+    "gold.experiment_results",
+    "gold.retention_cohorts",
+)
 
 
 @st.cache_resource(show_spinner="Loading the table catalog (first time only)…")
@@ -54,8 +62,10 @@ with ui.guard():
         nodes, edges, about = catalog_graph(ctx.settings, ctx.settings.root)
         source = "the table catalog (`lakehouse.catalog`)"
     except Exception as exc:  # any import or declaration failure means: use the fallback
-        st.warning(f"The table catalog could not be loaded ({type(exc).__name__}: {exc}); showing the lineage "
-                   "recorded in the tables' Delta commits instead.")
+        st.warning(
+            f"The table catalog could not be loaded ({type(exc).__name__}: {exc}); showing the lineage "
+            "recorded in the tables' Delta commits instead."
+        )
         nodes, edges, about = commit_graph(ctx.settings)
         source = "the inputs recorded in each table's last Delta commit"
     if not nodes:
@@ -74,14 +84,32 @@ with ui.guard():
     cards[0].metric("Tables declared", ui.count(len(nodes)), border=True)
     cards[1].metric("Tables built", ui.count(len(built)), border=True)
     cards[2].metric("Dependencies", ui.count(len(edges)), border=True)
-    cards[3].metric("Gold rows", ui.count(sum(i.rows or 0 for i in gold)), border=True,
-                    help="Rows across the built gold tables, from the Delta logs.")
+    cards[3].metric(
+        "Gold rows",
+        ui.count(sum(i.rows or 0 for i in gold)),
+        border=True,
+        help="Rows across the built gold tables, from the Delta logs.",
+    )
     if gold:
-        st.markdown("Gold tables built: " + " · ".join(
-            f"`{i.table_id}` v{i.version}, {ui.count(i.rows)} rows" for i in sorted(gold, key=lambda i: i.table_id)))
+        st.markdown(
+            "Gold tables built: "
+            + " · ".join(
+                f"`{i.table_id}` v{i.version}, {ui.count(i.rows)} rows" for i in sorted(gold, key=lambda i: i.table_id)
+            )
+        )
     st.plotly_chart(charts.lineage(nodes, edges, hover), key="lineage")
-    st.dataframe(pd.DataFrame([
-        {"table": t, "layer": layer, "inputs": ", ".join(s for s, d in edges if d == t),
-         "delta_version": infos[t].version if infos[t] else None, "rows": infos[t].rows if infos[t] else None}
-        for t, layer in nodes.items()
-    ]), hide_index=True)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "table": t,
+                    "layer": layer,
+                    "inputs": ", ".join(s for s, d in edges if d == t),
+                    "delta_version": infos[t].version if infos[t] else None,
+                    "rows": infos[t].rows if infos[t] else None,
+                }
+                for t, layer in nodes.items()
+            ]
+        ),
+        hide_index=True,
+    )

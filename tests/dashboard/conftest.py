@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import gold_fixture
 import pytest
 
 # With pytest's default "prepend" import mode, tests/ is on sys.path (tests/conftest.py), so a bare
@@ -18,8 +19,6 @@ import pytest
 # repository first keeps `dashboard` the application package (`python -m pytest` already does this;
 # `pythonpath = ["."]` in [tool.pytest.ini_options] would make this line unnecessary).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-import gold_fixture  # noqa: E402 - needs the path above
 
 
 @pytest.fixture(scope="session")

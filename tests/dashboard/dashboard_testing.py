@@ -31,7 +31,6 @@ TIMEOUT = {"lineage": 180.0}
 DEFAULT_TIMEOUT = 30.0
 
 
-
 def run_page(page: str, at: AppTest | None = None) -> AppTest:
     """Run a page script (or rerun ``at``) and fail with the page's own traceback if it raised."""
     timeout = TIMEOUT.get(page, DEFAULT_TIMEOUT)

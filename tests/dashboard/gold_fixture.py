@@ -58,8 +58,9 @@ EXPECTED = {
 }
 
 
-def _write(root: Path, table_id: str, table: pa.Table, metadata: dict[str, object] | None = None,
-           mode: str = "overwrite") -> None:
+def _write(
+    root: Path, table_id: str, table: pa.Table, metadata: dict[str, object] | None = None, mode: str = "overwrite"
+) -> None:
     layer, name = table_id.split(".", 1)
     properties = CommitProperties(custom_metadata={"userMetadata": json.dumps(metadata)}) if metadata else None
     write_deltalake(str(root / layer / name), table, mode=mode, commit_properties=properties)  # type: ignore[arg-type]
@@ -72,22 +73,33 @@ def _money(value: float | Decimal) -> Decimal:
 def daily_kpis() -> pa.Table:
     revenue = [Decimal("1000.25") + 10 * i for i in range(DAYS)]
     orders = [20] * DAYS
-    schema = pa.schema([
-        ("date", pa.date32()), ("revenue", MONEY), ("orders", pa.int64()), ("aov", MONEY), ("units", UNITS),
-        ("active_users", pa.int64()), ("sessions", pa.int64()), ("session_conversion_rate", pa.float64()),
-        ("new_customers", pa.int64()),
-    ])
-    return pa.table({
-        "date": DATES,
-        "revenue": [_money(r) for r in revenue],
-        "orders": orders,
-        "aov": [_money(r / o) for r, o in zip(revenue, orders, strict=True)],
-        "units": [Decimal(30 + i) for i in range(DAYS)],
-        "active_users": [100 + i for i in range(DAYS)],
-        "sessions": [200] * DAYS,
-        "session_conversion_rate": [(10 + i) / 200 for i in range(DAYS)],
-        "new_customers": [5] * DAYS,
-    }, schema=schema)
+    schema = pa.schema(
+        [
+            ("date", pa.date32()),
+            ("revenue", MONEY),
+            ("orders", pa.int64()),
+            ("aov", MONEY),
+            ("units", UNITS),
+            ("active_users", pa.int64()),
+            ("sessions", pa.int64()),
+            ("session_conversion_rate", pa.float64()),
+            ("new_customers", pa.int64()),
+        ]
+    )
+    return pa.table(
+        {
+            "date": DATES,
+            "revenue": [_money(r) for r in revenue],
+            "orders": orders,
+            "aov": [_money(r / o) for r, o in zip(revenue, orders, strict=True)],
+            "units": [Decimal(30 + i) for i in range(DAYS)],
+            "active_users": [100 + i for i in range(DAYS)],
+            "sessions": [200] * DAYS,
+            "session_conversion_rate": [(10 + i) / 200 for i in range(DAYS)],
+            "new_customers": [5] * DAYS,
+        },
+        schema=schema,
+    )
 
 
 PRODUCTS = {  # id -> (name, category, price)
@@ -115,21 +127,34 @@ def product_rows() -> list[dict[str, object]]:
         for product, (_, _, price) in PRODUCTS.items():
             units = _units(product, i)
             views = {"P1": 50, "P2": 20, "P3": 30, "P4": 15}[product]
-            rows.append({
-                "product_id": product, "date": day, "views": views, "add_to_carts": views // 5,
-                "units_sold": Decimal(units), "revenue": _money(price * units),
-                "view_to_purchase_rate": units / views,
-                "sales_spike": product == "P2" and i == SPIKE_DAY,
-            })
+            rows.append(
+                {
+                    "product_id": product,
+                    "date": day,
+                    "views": views,
+                    "add_to_carts": views // 5,
+                    "units_sold": Decimal(units),
+                    "revenue": _money(price * units),
+                    "view_to_purchase_rate": units / views,
+                    "sales_spike": product == "P2" and i == SPIKE_DAY,
+                }
+            )
     return rows
 
 
 def product_daily() -> pa.Table:
-    schema = pa.schema([
-        ("product_id", pa.string()), ("date", pa.date32()), ("views", pa.int64()), ("add_to_carts", pa.int64()),
-        ("units_sold", UNITS), ("revenue", MONEY), ("view_to_purchase_rate", pa.float64()),
-        ("sales_spike", pa.bool_()),
-    ])
+    schema = pa.schema(
+        [
+            ("product_id", pa.string()),
+            ("date", pa.date32()),
+            ("views", pa.int64()),
+            ("add_to_carts", pa.int64()),
+            ("units_sold", UNITS),
+            ("revenue", MONEY),
+            ("view_to_purchase_rate", pa.float64()),
+            ("sales_spike", pa.bool_()),
+        ]
+    )
     return pa.Table.from_pylist(product_rows(), schema=schema)
 
 
@@ -148,13 +173,29 @@ def category_daily() -> pa.Table:
 
 
 def silver_products() -> pa.Table:
-    return pa.Table.from_pylist([
-        {"product_id": pid, "name": name, "category": category, "brand": "Acme", "list_price": price,
-         "cost": price / 2}
-        for pid, (name, category, price) in PRODUCTS.items()
-    ], schema=pa.schema([("product_id", pa.string()), ("name", pa.string()), ("category", pa.string()),
-                         ("brand", pa.string()), ("list_price", pa.decimal128(18, 4)),
-                         ("cost", pa.decimal128(18, 4))]))
+    return pa.Table.from_pylist(
+        [
+            {
+                "product_id": pid,
+                "name": name,
+                "category": category,
+                "brand": "Acme",
+                "list_price": price,
+                "cost": price / 2,
+            }
+            for pid, (name, category, price) in PRODUCTS.items()
+        ],
+        schema=pa.schema(
+            [
+                ("product_id", pa.string()),
+                ("name", pa.string()),
+                ("category", pa.string()),
+                ("brand", pa.string()),
+                ("list_price", pa.decimal128(18, 4)),
+                ("cost", pa.decimal128(18, 4)),
+            ]
+        ),
+    )
 
 
 # latest snapshot (2026-10-20) per product: (warehouse, on_hand, reorder_point)
@@ -170,14 +211,37 @@ def silver_stock() -> pa.Table:
     rows = []
     for pid, places in STOCK_LATEST.items():
         for warehouse, on_hand, reorder in places:
-            rows.append({"snapshot_date": LAST_DAY, "product_id": pid, "warehouse": warehouse,
-                         "on_hand": on_hand, "reorder_point": reorder})
+            rows.append(
+                {
+                    "snapshot_date": LAST_DAY,
+                    "product_id": pid,
+                    "warehouse": warehouse,
+                    "on_hand": on_hand,
+                    "reorder_point": reorder,
+                }
+            )
             # an older snapshot with other numbers that must not be used
-            rows.append({"snapshot_date": LAST_DAY - dt.timedelta(days=1), "product_id": pid,
-                         "warehouse": warehouse, "on_hand": on_hand + 1000, "reorder_point": reorder})
-    return pa.Table.from_pylist(rows, schema=pa.schema([
-        ("snapshot_date", pa.date32()), ("product_id", pa.string()), ("warehouse", pa.string()),
-        ("on_hand", pa.int64()), ("reorder_point", pa.int64())]))
+            rows.append(
+                {
+                    "snapshot_date": LAST_DAY - dt.timedelta(days=1),
+                    "product_id": pid,
+                    "warehouse": warehouse,
+                    "on_hand": on_hand + 1000,
+                    "reorder_point": reorder,
+                }
+            )
+    return pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("snapshot_date", pa.date32()),
+                ("product_id", pa.string()),
+                ("warehouse", pa.string()),
+                ("on_hand", pa.int64()),
+                ("reorder_point", pa.int64()),
+            ]
+        ),
+    )
 
 
 FUNNEL_STEPS = ((1, "product_view"), (2, "add_to_cart"), (3, "begin_checkout"), (4, "purchase"))
@@ -190,15 +254,31 @@ def funnel_daily() -> pa.Table:
         reached_all = [sum(v[k] for v in FUNNEL_DEVICES.values()) for k in range(4)]
         for device, reached in (*FUNNEL_DEVICES.items(), ("all", tuple(reached_all))):
             for k, (step, name) in enumerate(FUNNEL_STEPS):
-                rows.append({
-                    "session_date": day, "device": device, "step": step, "step_name": name,
-                    "sessions_reached": reached[k],
-                    "step_conversion": None if k == 0 else reached[k] / reached[k - 1],
-                    "overall_conversion": reached[k] / reached[0],
-                })
-    return pa.Table.from_pylist(rows, schema=pa.schema([
-        ("session_date", pa.date32()), ("device", pa.string()), ("step", pa.int32()), ("step_name", pa.string()),
-        ("sessions_reached", pa.int64()), ("step_conversion", pa.float64()), ("overall_conversion", pa.float64())]))
+                rows.append(
+                    {
+                        "session_date": day,
+                        "device": device,
+                        "step": step,
+                        "step_name": name,
+                        "sessions_reached": reached[k],
+                        "step_conversion": None if k == 0 else reached[k] / reached[k - 1],
+                        "overall_conversion": reached[k] / reached[0],
+                    }
+                )
+    return pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("session_date", pa.date32()),
+                ("device", pa.string()),
+                ("step", pa.int32()),
+                ("step_name", pa.string()),
+                ("sessions_reached", pa.int64()),
+                ("step_conversion", pa.float64()),
+                ("overall_conversion", pa.float64()),
+            ]
+        ),
+    )
 
 
 def _normal_p(z: float) -> float:
@@ -213,12 +293,24 @@ def _variant_rows(experiment: str, variants: list[tuple[str, int, int]], srm_p: 
     for index, (name, users, converters) in enumerate(variants):
         rate = converters / users
         row: dict[str, object] = {
-            "experiment_id": experiment, "variant": name, "variant_index": index, "is_control": index == 0,
-            "allocation_share": 1 / len(variants), "users": users, "converters": converters,
-            "conversion_rate": rate, "revenue": _money(converters * 50), "revenue_per_user": _money(rate * 50),
+            "experiment_id": experiment,
+            "variant": name,
+            "variant_index": index,
+            "is_control": index == 0,
+            "allocation_share": 1 / len(variants),
+            "users": users,
+            "converters": converters,
+            "conversion_rate": rate,
+            "revenue": _money(converters * 50),
+            "revenue_per_user": _money(rate * 50),
             "srm_p_value": srm_p,
-            "abs_lift": None, "rel_lift": None, "ci_low": None, "ci_high": None, "p_value": None,
-            "significant": None, "revenue_p_value": None,
+            "abs_lift": None,
+            "rel_lift": None,
+            "ci_low": None,
+            "ci_high": None,
+            "p_value": None,
+            "significant": None,
+            "revenue_p_value": None,
         }
         if index:
             lift = rate - rate_c
@@ -226,23 +318,48 @@ def _variant_rows(experiment: str, variants: list[tuple[str, int, int]], srm_p: 
             pooled = (converters + conv_c) / (users + users_c)
             z = lift / math.sqrt(pooled * (1 - pooled) * (1 / users + 1 / users_c))
             p_value = _normal_p(z)
-            row.update(abs_lift=lift, rel_lift=lift / rate_c, ci_low=lift - 1.959964 * se,
-                       ci_high=lift + 1.959964 * se, p_value=p_value, significant=p_value < 0.05,
-                       revenue_p_value=0.2)
+            row.update(
+                abs_lift=lift,
+                rel_lift=lift / rate_c,
+                ci_low=lift - 1.959964 * se,
+                ci_high=lift + 1.959964 * se,
+                p_value=p_value,
+                significant=p_value < 0.05,
+                revenue_p_value=0.2,
+            )
         rows.append(row)
     return rows
 
 
 def experiment_results() -> pa.Table:
     rows = _variant_rows("checkout_button", [("A", 1000, 100), ("B", 1000, 130)], srm_p=0.9) + _variant_rows(
-        "free_shipping", [("control", 1200, 60), ("treatment", 800, 44)], srm_p=1.5e-19)
-    return pa.Table.from_pylist(rows, schema=pa.schema([
-        ("experiment_id", pa.string()), ("variant", pa.string()), ("variant_index", pa.int32()),
-        ("is_control", pa.bool_()), ("allocation_share", pa.float64()), ("users", pa.int64()),
-        ("converters", pa.int64()), ("conversion_rate", pa.float64()), ("revenue", MONEY),
-        ("revenue_per_user", MONEY), ("srm_p_value", pa.float64()),
-        ("abs_lift", pa.float64()), ("rel_lift", pa.float64()), ("ci_low", pa.float64()), ("ci_high", pa.float64()),
-        ("p_value", pa.float64()), ("significant", pa.bool_()), ("revenue_p_value", pa.float64())]))
+        "free_shipping", [("control", 1200, 60), ("treatment", 800, 44)], srm_p=1.5e-19
+    )
+    return pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("experiment_id", pa.string()),
+                ("variant", pa.string()),
+                ("variant_index", pa.int32()),
+                ("is_control", pa.bool_()),
+                ("allocation_share", pa.float64()),
+                ("users", pa.int64()),
+                ("converters", pa.int64()),
+                ("conversion_rate", pa.float64()),
+                ("revenue", MONEY),
+                ("revenue_per_user", MONEY),
+                ("srm_p_value", pa.float64()),
+                ("abs_lift", pa.float64()),
+                ("rel_lift", pa.float64()),
+                ("ci_low", pa.float64()),
+                ("ci_high", pa.float64()),
+                ("p_value", pa.float64()),
+                ("significant", pa.bool_()),
+                ("revenue_p_value", pa.float64()),
+            ]
+        ),
+    )
 
 
 COHORTS = {  # cohort month -> (size, active customers at offsets 0, 1, 2, ...)
@@ -254,32 +371,107 @@ COHORTS = {  # cohort month -> (size, active customers at offsets 0, 1, 2, ...)
 
 def retention_cohorts() -> pa.Table:
     rows = [
-        {"cohort_month": month, "month_offset": k,
-         "activity_month": dt.date(month.year + (month.month + k - 1) // 12, (month.month + k - 1) % 12 + 1, 1),
-         "cohort_size": size, "active_customers": active,
-         "retention_rate": active / size}
-        for month, (size, actives) in COHORTS.items() for k, active in enumerate(actives)
+        {
+            "cohort_month": month,
+            "month_offset": k,
+            "activity_month": dt.date(month.year + (month.month + k - 1) // 12, (month.month + k - 1) % 12 + 1, 1),
+            "cohort_size": size,
+            "active_customers": active,
+            "retention_rate": active / size,
+        }
+        for month, (size, actives) in COHORTS.items()
+        for k, active in enumerate(actives)
     ]
-    return pa.Table.from_pylist(rows, schema=pa.schema([
-        ("cohort_month", pa.date32()), ("month_offset", pa.int32()), ("activity_month", pa.date32()),
-        ("cohort_size", pa.int64()),
-        ("active_customers", pa.int64()), ("retention_rate", pa.float64())]))
+    return pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("cohort_month", pa.date32()),
+                ("month_offset", pa.int32()),
+                ("activity_month", pa.date32()),
+                ("cohort_size", pa.int64()),
+                ("active_customers", pa.int64()),
+                ("retention_rate", pa.float64()),
+            ]
+        ),
+    )
 
 
 def fct_user() -> pa.Table:
-    return pa.Table.from_pylist([
-        {"user_id": f"u{i}", "first_seen": FIRST_DAY, "last_seen": LAST_DAY, "sessions": 3, "events": 12,
-         "orders": 1, "revenue": _money(100), "first_order_date": FIRST_DAY, "last_order_date": FIRST_DAY}
-        for i in range(3)
-    ])
+    first, last = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC), dt.datetime(2026, 10, 20, 18, tzinfo=dt.UTC)
+    return pa.Table.from_pylist(
+        [
+            {
+                "user_id": f"u{i}",
+                "first_seen": first,
+                "last_seen": last,
+                "sessions": 3,
+                "events": 12,
+                "orders": 1,
+                "revenue": _money(100),
+                "first_order_date": FIRST_DAY,
+                "last_order_date": FIRST_DAY,
+            }
+            for i in range(3)
+        ],
+        schema=pa.schema(
+            [
+                ("user_id", pa.string()),
+                ("first_seen", pa.timestamp("us", "UTC")),
+                ("last_seen", pa.timestamp("us", "UTC")),
+                ("sessions", pa.int64()),
+                ("events", pa.int64()),
+                ("orders", pa.int64()),
+                ("revenue", MONEY),
+                ("first_order_date", pa.date32()),
+                ("last_order_date", pa.date32()),
+            ]
+        ),
+    )
+
+
+def silver_experiments() -> pa.Table:
+    return pa.Table.from_pylist(
+        [
+            {
+                "experiment_id": "checkout_button",
+                "name": "Bigger checkout button",
+                "start_date": FIRST_DAY,
+                "end_date": LAST_DAY,
+            },
+            {
+                "experiment_id": "free_shipping",
+                "name": "Free shipping banner",
+                "start_date": FIRST_DAY,
+                "end_date": LAST_DAY,
+            },
+        ],
+        schema=pa.schema(
+            [
+                ("experiment_id", pa.string()),
+                ("name", pa.string()),
+                ("start_date", pa.date32()),
+                ("end_date", pa.date32()),
+            ]
+        ),
+    )
 
 
 def _at(hours_before_now: float) -> dt.datetime:
     return NOW - dt.timedelta(hours=hours_before_now)
 
 
-RUN_TABLES = ("silver.events", "silver.order_lines", "gold.daily_kpis", "gold.product_daily", "gold.category_daily",
-              "gold.fct_user", "gold.funnel_daily", "gold.experiment_results", "gold.retention_cohorts")
+RUN_TABLES = (
+    "silver.events",
+    "silver.order_lines",
+    "gold.daily_kpis",
+    "gold.product_daily",
+    "gold.category_daily",
+    "gold.fct_user",
+    "gold.funnel_daily",
+    "gold.experiment_results",
+    "gold.retention_cohorts",
+)
 
 
 def pipeline_runs() -> pa.Table:
@@ -287,19 +479,41 @@ def pipeline_runs() -> pa.Table:
     for run, offset in ((RUN_OLD, 24.0), (RUN_NEW, 1.0)):
         for n, table in enumerate(RUN_TABLES):
             failed = run == RUN_NEW and table == "gold.fct_user"
-            rows.append({
-                "run_id": run, "table": table, "layer": table.split(".")[0],
-                "status": "failed" if failed else "written", "rows_in": 100, "rows_written": None if failed else 90,
-                "quarantined": 3 if table == "silver.events" else 2 if table == "silver.order_lines" else None,
-                "deduplicated": 5 if table.startswith("silver") else None, "delta_version": 1,
-                "started_at": _at(offset - n * 0.01), "finished_at": _at(offset - n * 0.01 - 0.005),
-                "message": "quality gate failed: gold.fct_user" if failed else None,
-            })
-    return pa.Table.from_pylist(rows, schema=pa.schema([
-        ("run_id", pa.string()), ("table", pa.string()), ("layer", pa.string()), ("status", pa.string()),
-        ("rows_in", pa.int64()), ("rows_written", pa.int64()), ("quarantined", pa.int64()),
-        ("deduplicated", pa.int64()), ("delta_version", pa.int64()), ("started_at", pa.timestamp("us", "UTC")),
-        ("finished_at", pa.timestamp("us", "UTC")), ("message", pa.string())]))
+            rows.append(
+                {
+                    "run_id": run,
+                    "table": table,
+                    "layer": table.split(".")[0],
+                    "status": "failed" if failed else "written",
+                    "rows_in": 100,
+                    "rows_written": None if failed else 90,
+                    "quarantined": 3 if table == "silver.events" else 2 if table == "silver.order_lines" else None,
+                    "deduplicated": 5 if table.startswith("silver") else None,
+                    "delta_version": 1,
+                    "started_at": _at(offset - n * 0.01),
+                    "finished_at": _at(offset - n * 0.01 - 0.005),
+                    "message": "quality gate failed: gold.fct_user" if failed else None,
+                }
+            )
+    return pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("run_id", pa.string()),
+                ("table", pa.string()),
+                ("layer", pa.string()),
+                ("status", pa.string()),
+                ("rows_in", pa.int64()),
+                ("rows_written", pa.int64()),
+                ("quarantined", pa.int64()),
+                ("deduplicated", pa.int64()),
+                ("delta_version", pa.int64()),
+                ("started_at", pa.timestamp("us", "UTC")),
+                ("finished_at", pa.timestamp("us", "UTC")),
+                ("message", pa.string()),
+            ]
+        ),
+    )
 
 
 def quality_results() -> pa.Table:
@@ -313,26 +527,69 @@ def quality_results() -> pa.Table:
         (RUN_NEW, "silver.order_lines", "expect_column_values_to_not_be_null", "order_id", "critical", True, 0, 1.4),
         (RUN_NEW, "silver.order_lines", "expect_column_values_to_be_in_set", "status", "warn", False, 3, 1.4),
     ]
-    return pa.Table.from_pylist([
-        {"run_id": run, "table": table, "expectation": expectation, "column": column, "severity": severity,
-         "success": success, "unexpected_count": unexpected, "observed": None, "checked_at": _at(hours)}
-        for run, table, expectation, column, severity, success, unexpected, hours in checks
-    ], schema=pa.schema([
-        ("run_id", pa.string()), ("table", pa.string()), ("expectation", pa.string()), ("column", pa.string()),
-        ("severity", pa.string()), ("success", pa.bool_()), ("unexpected_count", pa.int64()),
-        ("observed", pa.string()), ("checked_at", pa.timestamp("us", "UTC"))]))
+    return pa.Table.from_pylist(
+        [
+            {
+                "run_id": run,
+                "table": table,
+                "expectation": expectation,
+                "column": column,
+                "severity": severity,
+                "success": success,
+                "unexpected_count": unexpected,
+                "observed": None,
+                "checked_at": _at(hours),
+            }
+            for run, table, expectation, column, severity, success, unexpected, hours in checks
+        ],
+        schema=pa.schema(
+            [
+                ("run_id", pa.string()),
+                ("table", pa.string()),
+                ("expectation", pa.string()),
+                ("column", pa.string()),
+                ("severity", pa.string()),
+                ("success", pa.bool_()),
+                ("unexpected_count", pa.int64()),
+                ("observed", pa.string()),
+                ("checked_at", pa.timestamp("us", "UTC")),
+            ]
+        ),
+    )
 
 
 def quarantine(rules: list[tuple[str, str]], source: str) -> pa.Table:
-    return pa.Table.from_pylist([
-        {"_record": json.dumps({"n": n}), "_rule": rule, "_reason": reason, "_source": source,
-         "_ingest_file": f"{source}/{source}_2026-10-02.jsonl", "_ingest_seq": n, "_ingest_ts": _at(2),
-         "_ingest_batch_id": RUN_NEW, "_run_id": RUN_NEW, "_quarantined_at": _at(2)}
-        for n, (rule, reason) in enumerate(rules)
-    ], schema=pa.schema([
-        ("_record", pa.string()), ("_rule", pa.string()), ("_reason", pa.string()), ("_source", pa.string()),
-        ("_ingest_file", pa.string()), ("_ingest_seq", pa.int64()), ("_ingest_ts", pa.timestamp("us", "UTC")),
-        ("_ingest_batch_id", pa.string()), ("_run_id", pa.string()), ("_quarantined_at", pa.timestamp("us", "UTC"))]))
+    return pa.Table.from_pylist(
+        [
+            {
+                "_record": json.dumps({"n": n}),
+                "_rule": rule,
+                "_reason": reason,
+                "_source": source,
+                "_ingest_file": f"{source}/{source}_2026-10-02.jsonl",
+                "_ingest_seq": n,
+                "_ingest_ts": _at(2),
+                "_ingest_batch_id": RUN_NEW,
+                "_run_id": RUN_NEW,
+                "_quarantined_at": _at(2),
+            }
+            for n, (rule, reason) in enumerate(rules)
+        ],
+        schema=pa.schema(
+            [
+                ("_record", pa.string()),
+                ("_rule", pa.string()),
+                ("_reason", pa.string()),
+                ("_source", pa.string()),
+                ("_ingest_file", pa.string()),
+                ("_ingest_seq", pa.int64()),
+                ("_ingest_ts", pa.timestamp("us", "UTC")),
+                ("_ingest_batch_id", pa.string()),
+                ("_run_id", pa.string()),
+                ("_quarantined_at", pa.timestamp("us", "UTC")),
+            ]
+        ),
+    )
 
 
 def build(root: Path, with_docs: bool = True) -> Path:
@@ -350,13 +607,21 @@ def build(root: Path, with_docs: bool = True) -> Path:
     _write(root, "gold.fct_user", fct_user(), {"inputs": inputs})
     _write(root, "silver.products", silver_products())
     _write(root, "silver.stock", silver_stock())
+    _write(root, "silver.experiments", silver_experiments())
     _write(root, "ops.pipeline_runs", pipeline_runs())
     _write(root, "ops.quality_results", quality_results())
-    _write(root, "quarantine.events", quarantine(
-        [("missing_user_id", "user_id is missing or empty")] * 2
-        + [("unknown_event_type", "event_type is not one of page_view, ...")], "events"))
-    _write(root, "quarantine.order_lines", quarantine(
-        [("negative_unit_price", "unit_price is negative")] * 2, "orders"))
+    _write(
+        root,
+        "quarantine.events",
+        quarantine(
+            [("missing_user_id", "user_id is missing or empty")] * 2
+            + [("unknown_event_type", "event_type is not one of page_view, ...")],
+            "events",
+        ),
+    )
+    _write(
+        root, "quarantine.order_lines", quarantine([("negative_unit_price", "unit_price is negative")] * 2, "orders")
+    )
     if with_docs:
         docs = root.parent / "data_docs" / "local_site"
         docs.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from dashboard_testing import TITLES
 from gold_fixture import EXPECTED
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from dashboard import launch as launcher
 from dashboard.ui import APP_TITLE
@@ -29,18 +29,22 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "dashboard"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 # page -> (URL path, a number the page must show for the fixture)
 VISITS = {
     "overview": ("", EXPECTED["revenue"]),
-    "products": ("Products_and_categories", EXPECTED["top_product_revenue"]),
-    "funnels": ("Funnels", EXPECTED["funnel_first_step"]),
-    "experiments": ("Experiments", EXPECTED["experiment_users"]),
-    "cohorts": ("Cohorts", EXPECTED["cohort_customers"]),
-    "health": ("Data_health", EXPECTED["quarantined_rows"]),
-    "lineage": ("Lineage", re.compile(r"gold\.daily_kpis\s*v1, 20 rows")),
+    "products": ("products", EXPECTED["top_product_revenue"]),
+    "funnels": ("funnels", EXPECTED["funnel_first_step"]),
+    "experiments": ("experiments", EXPECTED["experiment_users"]),
+    "cohorts": ("cohorts", EXPECTED["cohort_customers"]),
+    "health": ("data-health", EXPECTED["quarantined_rows"]),
+    "lineage": ("lineage", re.compile(r"gold\.daily_kpis\s*v1, 20 rows")),
 }
 # the lineage page imports the table catalog (pyspark + Great Expectations) on its first visit
 TIMEOUT_MS = {"lineage": 120_000}
@@ -77,13 +81,23 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+@pytest.fixture(scope="module")
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """One context for all pages, so Streamlit's JavaScript bundle is fetched and compiled once."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     try:
-        yield context.new_page()
+        yield context
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        page.close()
 
 
 def _number(page: Page, text: str | re.Pattern[str]) -> Locator:

@@ -48,10 +48,19 @@ def test_missing_table_is_an_empty_frame_and_not_cached(tmp_path: Path) -> None:
 
 def test_renamed_columns_are_read_under_their_canonical_names(tmp_path: Path) -> None:
     root = tmp_path / "lh"
-    gold_fixture._write(root, "gold.funnel_daily", pa.table({
-        "date": [dt.date(2026, 10, 1)], "device": ["all"], "step": [1], "step_name": ["product_view"],
-        "sessions": [7],
-    }))
+    gold_fixture._write(
+        root,
+        "gold.funnel_daily",
+        pa.table(
+            {
+                "date": [dt.date(2026, 10, 1)],
+                "device": ["all"],
+                "step": [1],
+                "step_name": ["product_view"],
+                "sessions": [7],
+            }
+        ),
+    )
     frame = data.load_table(settings_for(root), "gold.funnel_daily", dt.date(2026, 10, 1), dt.date(2026, 10, 1))
     assert frame[["session_date", "sessions_reached"]].to_dict("records") == [
         {"session_date": dt.date(2026, 10, 1), "sessions_reached": 7}

@@ -14,8 +14,14 @@ from lakehouse.settings import Settings
 
 
 def test_settings_env_round_trips(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    original = Settings(_env_file=None, root="relative/lh", landing=str(tmp_path / "landing"),  # type: ignore[call-arg]
-                        dashboard_cache_seconds=7, spark_ui=True, s3_access_key=SecretStr("key"))
+    original = Settings(
+        _env_file=None,
+        root="relative/lh",
+        landing=str(tmp_path / "landing"),  # type: ignore[call-arg]
+        dashboard_cache_seconds=7,
+        spark_ui=True,
+        s3_access_key=SecretStr("key"),
+    )
     env = launcher.settings_env(original)
     assert env["LAKEHOUSE_ROOT"] == str(Path("relative/lh").resolve())
     assert env["LAKEHOUSE_S3_ACCESS_KEY"] == "key"

@@ -46,8 +46,7 @@ def test_overview_compares_with_previous_period_of_equal_length(fixture_app: Pat
 def test_products_page_ranks_joins_names_and_computes_cover(fixture_app: Path) -> None:
     at = run_page("products")
     shown = metrics(at)
-    assert shown["Top product revenue"][0] == EXPECTED["top_product_revenue"]
-    assert shown["Top product"][0] == EXPECTED["top_product"]
+    assert shown["Top product revenue"] == (EXPECTED["top_product_revenue"], EXPECTED["top_product"])
     assert shown["Products with a sales spike"][0] == "1"
     assert shown["Units on hand"][0] == EXPECTED["units_on_hand"]
     # P2: 11 on hand, reorder point 15
@@ -69,7 +68,7 @@ def test_funnels_page_sums_steps_and_filters_devices(fixture_app: Path) -> None:
     at.sidebar.multiselect[0].select("desktop")
     shown = metrics(run_page("funnels", at))
     assert shown["Sessions: product_view"][0] == "2,000"
-    assert shown["Sessions: add_to_cart"] == ("800", "40.0% of previous step")
+    assert shown["Sessions: add_to_cart"] == ("800", "40.0%")
     assert shown["Overall conversion"][0] == "10.00%"
 
 
@@ -77,9 +76,10 @@ def test_experiments_page_flags_srm_and_states_a_verdict(fixture_app: Path) -> N
     at = run_page("experiments")
     assert metrics(at)["Users"][0] == EXPECTED["experiment_users"]
     assert [s.value for s in at.subheader] == ["Experiment checkout_button", "Experiment free_shipping"]
+    assert "Bigger checkout button, 2026-10-01 to 2026-10-20" in [c.value for c in at.caption]
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 1 and "Sample ratio mismatch" in warnings[0]
-    assert any("B beats the control A" in s.value for s in at.success)
+    assert any("B beats the control (A)" in s.value for s in at.success)
     assert any("Don't act on this test yet" in e.value for e in at.error)
     verdict_lines = " ".join(m.value for m in at.markdown)
     assert "**B** converts better than **A**: 13.00% vs 10.00% (+3.00 pp" in verdict_lines

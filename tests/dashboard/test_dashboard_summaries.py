@@ -34,13 +34,15 @@ def test_kpi_summary_zero_orders_gives_no_aov() -> None:
 
 
 def test_funnel_totals_recompute_conversions_per_device() -> None:
-    funnel = pd.DataFrame({
-        "device": ["d", "d", "d", "d", "m", "m"],
-        "session_date": [1, 1, 2, 2, 1, 1],
-        "step": [1, 2, 1, 2, 1, 2],
-        "step_name": ["view", "cart"] * 3,
-        "sessions_reached": [10, 5, 30, 3, 4, 0],
-    })
+    funnel = pd.DataFrame(
+        {
+            "device": ["d", "d", "d", "d", "m", "m"],
+            "session_date": [1, 1, 2, 2, 1, 1],
+            "step": [1, 2, 1, 2, 1, 2],
+            "step_name": ["view", "cart"] * 3,
+            "sessions_reached": [10, 5, 30, 3, 4, 0],
+        }
+    )
     totals = summaries.funnel_totals(funnel, by=("device",)).set_index(["device", "step"])
     # (5 + 3) / (10 + 30), not the mean of 0.5 and 0.1
     assert totals.loc[("d", 2), "step_conversion"] == pytest.approx(0.2)
@@ -62,7 +64,7 @@ def _experiment(name: str) -> pd.DataFrame:
 def test_verdict_names_the_winner_with_its_interval() -> None:
     verdict = summaries.experiment_verdict("checkout_button", _experiment("checkout_button"))
     assert (verdict.control, verdict.tone, verdict.srm) == ("A", "winner", False)
-    assert verdict.headline == "B beats the control A."
+    assert verdict.headline == "B beats the control (A)."
     assert "+3.00 pp, 95% CI +0.21 pp to +5.79 pp, p = 0.035" in verdict.lines[0]
 
 
@@ -103,10 +105,15 @@ def test_health_summaries_use_the_latest_run_and_validation() -> None:
 
 
 def test_quarantine_counts_by_rule() -> None:
-    counts = summaries.quarantine_counts([
-        ("quarantine.events", gold_fixture.quarantine([("a", "r1"), ("a", "r1"), ("b", "r2")], "events").to_pandas()),
-        ("quarantine.order_lines", pd.DataFrame()),
-    ])
+    counts = summaries.quarantine_counts(
+        [
+            (
+                "quarantine.events",
+                gold_fixture.quarantine([("a", "r1"), ("a", "r1"), ("b", "r2")], "events").to_pandas(),
+            ),
+            ("quarantine.order_lines", pd.DataFrame()),
+        ]
+    )
     assert counts[["_rule", "rows"]].to_dict("records") == [{"_rule": "a", "rows": 2}, {"_rule": "b", "rows": 1}]
 
 
@@ -122,6 +129,22 @@ def test_dag_positions_columns_by_layer_and_orders_by_inputs() -> None:
     edges = [("bronze.a", "silver.from_a"), ("bronze.b", "silver.from_b"), ("silver.from_a", "gold.k")]
     positions = summaries.dag_positions(nodes, edges)
     assert {n: x for n, (x, _) in positions.items()} == {
-        "bronze.a": 0, "bronze.b": 0, "silver.from_a": 1, "silver.from_b": 1, "gold.k": 2}
+        "bronze.a": 0,
+        "bronze.b": 0,
+        "silver.from_a": 1,
+        "silver.from_b": 1,
+        "gold.k": 2,
+    }
     # silver tables line up with their inputs, so no edge crosses
     assert positions["silver.from_a"][1] > positions["silver.from_b"][1]
+
+
+def test_dag_positions_shift_tables_built_from_their_own_layer() -> None:
+    positions = summaries.dag_positions(["silver.a", "silver.b"], [("silver.a", "silver.b")])
+    assert positions["silver.a"][0] == 0
+    assert positions["silver.b"][0] == pytest.approx(summaries.INTRA_LAYER_SHIFT)
+
+
+def test_verdict_does_not_repeat_a_control_named_control() -> None:
+    rows = _experiment("checkout_button").assign(variant=["control", "treatment"])
+    assert summaries.experiment_verdict("x", rows).headline == "treatment beats the control."

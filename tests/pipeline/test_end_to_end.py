@@ -1,0 +1,140 @@
+"""The demo data end to end on real Spark + Delta: gold against an independent reading, quarantine, reruns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from lakehouse import delta_io
+from lakehouse.generate import GenerationSummary, generate_landing
+from lakehouse.runner import Pipeline, RunReport
+from lakehouse.settings import Settings
+from lakehouse.storage import table_path
+from tests.conftest import make_settings
+from tests.pipeline import independent
+
+
+class Run:
+    def __init__(self, settings: Settings, landing: GenerationSummary, report: RunReport, pipeline: Pipeline):
+        self.settings = settings
+        self.landing = landing
+        self.report = report
+        self.pipeline = pipeline
+
+
+@pytest.fixture(scope="module")
+def demo_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    root = tmp_path_factory.mktemp("e2e")
+    settings = make_settings(root)
+    landing = generate_landing(Path(settings.landing), days=6, users=400, seed=11)
+    pipeline = Pipeline(settings, spark)
+    report = pipeline.run()
+    assert report.ok, report.failed
+    return Run(settings, landing, report, pipeline)
+
+
+def _versions(settings: Settings) -> dict[str, int | None]:
+    found = {}
+    for layer in ("bronze", "silver", "gold", "quarantine"):
+        folder = Path(settings.root) / layer
+        for table in sorted(p.name for p in folder.iterdir()) if folder.exists() else []:
+            found[f"{layer}.{table}"] = delta_io.table_version(settings, table_path(settings, layer, table))
+    return found
+
+
+def test_gold_daily_kpis_equal_an_independent_reading(spark: SparkSession, demo_run: Run) -> None:
+    expected = independent.daily_kpis(Path(demo_run.settings.landing), demo_run.pipeline.started_at)
+    gold = spark.read.format("delta").load(table_path(demo_run.settings, "gold", "daily_kpis")).collect()
+    got = {row.date: row.asDict() for row in gold}
+    assert sorted(got) == sorted(expected)
+    for day, want in expected.items():
+        row = got[day]
+        assert row["orders"] == want["orders"], day
+        assert row["active_users"] == want["active_users"], day
+        assert row["sessions"] == want["sessions"], day
+        assert row["new_customers"] == want["new_customers"], day
+        assert row["units"] == want["units"], day
+        assert abs(row["revenue"] - want["revenue"]) < Decimal("0.000001"), day
+        if want["aov"] is None:
+            assert row["aov"] is None
+        else:
+            assert abs(row["aov"] - want["aov"]) < Decimal("0.000001"), day
+        assert row["session_conversion_rate"] == pytest.approx(want["session_conversion_rate"], abs=1e-12)
+    assert sum(row["orders"] for row in gold) > 50
+
+
+def test_every_planted_bad_row_is_quarantined_with_its_reason(spark: SparkSession, demo_run: Run) -> None:
+    settings = demo_run.settings
+    quarantined = []
+    for table in ("events", "order_lines"):
+        frame = spark.read.format("delta").load(table_path(settings, "quarantine", table))
+        quarantined += [(r._ingest_file, r._rule, r._reason, r._record) for r in frame.collect()]
+    assert all(reason for _, _, reason, _ in quarantined)
+    # Exactly the planted rows, no more: count (file, rule) pairs on both sides.
+    planted = Counter((fault.file, fault.reason) for fault in demo_run.landing.faults)
+    assert Counter((file, rule) for file, rule, _, _ in quarantined) == planted
+    # Faults with an id keep it in the quarantined raw record.
+    for fault in demo_run.landing.faults:
+        if ":" not in fault.key and "|" not in fault.key:
+            assert any(f'"{fault.key}"' in record for _, _, _, record in quarantined), fault
+
+
+def test_silver_collapses_duplicates_and_keeps_latest_order_line(spark: SparkSession, demo_run: Run) -> None:
+    events = spark.read.format("delta").load(table_path(demo_run.settings, "silver", "events"))
+    assert events.count() == events.select("event_id").distinct().count()
+    duplicated = set(demo_run.landing.duplicate_event_ids)
+    assert events.filter(events.event_id.isin(list(duplicated))).count() == len(duplicated)
+    silver = next(r for r in demo_run.report.results if r.table == "silver.events")
+    assert silver.deduplicated >= len(duplicated)
+    lines = spark.read.format("delta").load(table_path(demo_run.settings, "silver", "order_lines"))
+    for key in demo_run.landing.resent_order_lines:
+        order_id, line_no = key.split("|")
+        kept = lines.filter((lines.order_id == order_id) & (lines.line_no == line_no)).collect()
+        assert len(kept) == 1
+        assert kept[0]._ingest_file > "orders/orders_" + kept[0].order_date.isoformat()  # the re-sent, later file
+
+
+def test_row_ledger_balances_for_silver(demo_run: Run) -> None:
+    from lakehouse.ops import read_ops
+
+    runs = read_ops(demo_run.settings, "pipeline_runs")
+    silver = runs[(runs["layer"] == "silver") & (runs["status"] == "written")]
+    assert len(silver) >= 2
+    for row in silver.itertuples():
+        assert row.rows_in == row.rows_written + row.quarantined + row.deduplicated, row.table
+
+
+def test_rerun_on_unchanged_landing_writes_no_new_version(spark: SparkSession, demo_run: Run) -> None:
+    before = _versions(demo_run.settings)
+    assert {"bronze.events", "silver.events", "gold.daily_kpis", "quarantine.events"} <= set(before)
+    report = Pipeline(demo_run.settings, spark).run()
+    assert report.ok
+    assert {r.status for r in report.results} == {"skipped"}
+    assert _versions(demo_run.settings) == before
+
+
+def test_ingest_log_records_each_file_once_with_checksum(demo_run: Run) -> None:
+    from lakehouse.ops import read_ops
+
+    log = read_ops(demo_run.settings, "ingest_log")
+    landing_files = {f for f in demo_run.landing.files}
+    logged = Counter(zip(log["source"], log["file"], strict=True))
+    assert set(f for _, f in logged) == landing_files - set()  # every landing file, no other
+    assert all(count == 1 for (source, _), count in logged.items() if source not in ("products", "stock"))
+    assert log["checksum"].str.len().eq(64).all()
+    assert (log["size"] > 0).all()
+
+
+def test_quarantine_row_carries_run_and_source(spark: SparkSession, demo_run: Run) -> None:
+    frame = spark.read.format("delta").load(table_path(demo_run.settings, "quarantine", "events"))
+    row = frame.filter("_rule = 'event_ts_in_future'").first()
+    assert row is not None
+    assert row._run_id == demo_run.pipeline.run_id
+    assert row._source == "events"
+    assert row._ingest_file.startswith("events/")
+    assert row._quarantined_at <= dt.datetime.now(dt.UTC).replace(tzinfo=None)
