@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import sys
 import time
@@ -99,7 +100,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     # the app reads its settings from the environment, like every entry point
-    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # no "No runtime found" line per cached call
     os.environ["LAKEHOUSE_ROOT"] = args.root if "://" in args.root else str(Path(args.root).resolve())
     sys.path.insert(0, str(REPO))
 
@@ -109,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     from dashboard import data
     from lakehouse.settings import load_settings
 
+    # outside a server every cached call warns "No runtime found" (and AppTest resets log levels)
+    for noisy in (
+        "streamlit.runtime.caching.cache_data_api",
+        "streamlit.runtime.scriptrunner_utils.script_run_context",
+    ):
+        logging.getLogger(noisy).disabled = True
     settings = load_settings()
     bounds = data.date_bounds(settings)
     end = bounds[1] if bounds else dt.date.today()
@@ -139,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     loaders += [
         ("load gold.daily_kpis (30 days)", lambda: data.load_table(settings, "gold.daily_kpis", start, end)),
         (
-            "load gold.funnel_daily (30 d, 1 dev)",
+            "load funnel_daily (30 d, 1 device)",
             lambda: data.load_table(settings, "gold.funnel_daily", start, end, one_device),
         ),
         ("duckdb top_products (30 days)", lambda: data.top_products(settings, start, end)),

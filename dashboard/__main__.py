@@ -1,8 +1,10 @@
-"""``python -m dashboard [--port N]``: serve the dashboard until interrupted."""
+"""``python -m dashboard [--port N]``: serve the dashboard until interrupted or terminated."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import types
 
 from dashboard.launch import launch, stop, url
 from lakehouse.settings import load_settings
@@ -14,6 +16,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings()
     process = launch(settings, args.port)
+
+    def terminate(signum: int, _frame: types.FrameType | None) -> None:
+        # a supervisor's SIGTERM reaches this process only; take the Streamlit child down with it
+        stop(process)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
     print(f"Dashboard on {url(args.port or settings.dashboard_port)} (Ctrl+C to stop)", flush=True)
     try:
         return process.wait()

@@ -63,7 +63,7 @@ def overview() -> None:
             help="Average order value: period revenue / period orders.",
         )
         cards[3].metric(
-            "Active users (daily avg)",
+            "Avg daily users",
             ui.decimal(now.avg_active_users),
             ui.change(now.avg_active_users, then.avg_active_users),
             border=True,

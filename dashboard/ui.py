@@ -78,9 +78,12 @@ def _sidebar(settings: Settings) -> PageContext:
 
     start, end = _date_range(bounds)
     kept = st.session_state.get(_RANGE)
-    if kept and len(kept) == 2 and (bounds is None or (bounds[0] <= kept[0] <= kept[1] <= bounds[1])):
-        start, end = kept  # a range chosen on another page, still inside the data
-    st.session_state[_RANGE_WIDGET] = (start, end)
+    # a range chosen earlier (possibly on another page, possibly half-picked) while it is still inside the data
+    usable = isinstance(kept, tuple | list) and 1 <= len(kept) <= 2
+    if usable and (bounds is None or all(bounds[0] <= day <= bounds[1] for day in kept)):
+        st.session_state[_RANGE_WIDGET] = tuple(kept)
+    else:
+        st.session_state[_RANGE_WIDGET] = (start, end)
     picked = sidebar.date_input(
         "Date range",
         min_value=bounds[0] if bounds else None,

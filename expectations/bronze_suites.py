@@ -15,6 +15,8 @@ def structure(columns: list[str]) -> list[Check]:
             exact_match=True,
         )),
         critical(gxe.ExpectColumnValuesToNotBeNull(column="_ingest_file")),
-        # Most lines should parse; a flood of corrupt lines means a wrong format, not bad rows.
-        warn(gxe.ExpectColumnValuesToBeNull(column="_corrupt_record", mostly=0.95)),
+        # A few unparseable lines are bad rows (silver quarantines them); a majority means
+        # the wrong format or a broken export, and ingesting it would only bury the problem.
+        critical(gxe.ExpectColumnValuesToBeNull(column="_corrupt_record", mostly=0.5)),
+        warn(gxe.ExpectColumnValuesToBeNull(column="_corrupt_record", mostly=0.99)),
     ]

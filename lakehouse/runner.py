@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ class TableResult:
     deduplicated: int | None = None
     checks: list[CheckResult] = field(default_factory=list)
     message: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def checks_passed(self) -> int:
@@ -192,13 +194,22 @@ class Pipeline:
                                  message=skip)
             return self._record(result, started)
         context = BuildContext(self, table, versions, watermarks)
+        clock = _Stopwatch()
         try:
             output = table.build(context)
+            clock.lap("build")
             if output.data is None:
                 result = TableResult(table.id, table.layer, "skipped",
                                      delta_io.table_version(self.settings, path), message=output.note)
                 return self._record(result, started)
-            checks = self.gate.validate(table.id, output.data, table.suite() if table.suite else [])
+            checks = self.gate.validate(
+                table.id,
+                output.data,
+                table.suite() if table.suite else [],
+                rows=output.ledger.rows_out if output.ledger else None,
+                pandas_max_rows=self.settings.gate_pandas_max_rows,
+            )
+            clock.lap("gate")
             self._record_checks(checks)
             try:
                 raise_on_critical(table.id, checks)
@@ -211,6 +222,7 @@ class Pipeline:
             if output.ledger is not None and not output.ledger.balanced:
                 raise RuntimeError(f"{table.id}: row ledger does not balance: {output.ledger}")
             self._write(table, output, {WATERMARK_KEY: versions, "run_id": self.run_id})
+            clock.lap("write")
         finally:
             context.release()
         version = delta_io.table_version(self.settings, path)
@@ -225,6 +237,7 @@ class Pipeline:
             deduplicated=ledger.deduplicated if ledger else None,
             checks=checks,
             message=output.note,
+            seconds=clock.laps,
         )
         return self._record(result, started, rows_in=ledger.rows_in if ledger else None)
 
@@ -267,8 +280,8 @@ class Pipeline:
                           result.quarantined, result.deduplicated, result.delta_version, started, _now(),
                           result.message)
         )
-        log.info("%s: %s (version %s) %s", result.table, result.status, result.delta_version,
-                 result.message or "")
+        log.info("%s: %s (version %s) %s %s", result.table, result.status, result.delta_version,
+                 result.message or "", result.seconds)
         return result
 
     def finish(self) -> None:
@@ -295,6 +308,19 @@ class Pipeline:
         finally:
             self.finish()
         return RunReport(self.run_id, list(self.results), failure)
+
+
+class _Stopwatch:
+    """Wall time per phase (build, gate, write) of one table, for logs and the benchmark."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
 
 
 def _rows_in_commit(settings: Settings, path: str) -> int | None:

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic: str = "clickstream"
 
+    gate_pandas_max_rows: int = Field(
+        200_000, ge=0, description="Batches up to this size are validated by GX in pandas instead of Spark."
+    )
     late_event_tolerance_hours: int = Field(24, description="Events further ahead of ingestion are quarantined.")
     freshness_warn_hours: float = 48.0
     volume_warn_ratio: float = 0.5

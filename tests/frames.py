@@ -116,3 +116,8 @@ class FakeContext:
 
     def cache(self, df: DataFrame) -> DataFrame:
         return df
+
+
+def failed_checks(gate: Any, table_id: str, df: DataFrame, checks: list[Any]) -> set[tuple[str, str | None, str]]:
+    """(expectation type, column, severity) of every check of ``checks`` that ``df`` fails."""
+    return {(r.expectation, r.column, r.severity) for r in gate.validate(table_id, df, checks) if not r.success}

@@ -7,18 +7,12 @@ The app reads ``LAKEHOUSE_ROOT`` like every entry point does.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import gold_fixture
 import pytest
 
-# With pytest's default "prepend" import mode, tests/ is on sys.path (tests/conftest.py), so a bare
-# `pytest` run would resolve `import dashboard` to this folder as a namespace package. Putting the
-# repository first keeps `dashboard` the application package (`python -m pytest` already does this;
-# `pythonpath = ["."]` in [tool.pytest.ini_options] would make this line unnecessary).
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.dashboard import gold_fixture
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dashboard_testing import TITLES
-from gold_fixture import EXPECTED
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from dashboard import launch as launcher
 from dashboard.ui import APP_TITLE
 from lakehouse.settings import Settings
+from tests.dashboard.dashboard_testing import TITLES
+from tests.dashboard.gold_fixture import EXPECTED
 
 pytestmark = pytest.mark.browser
 

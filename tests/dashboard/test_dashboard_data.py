@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import gold_fixture
 import pyarrow as pa
 import pytest
 
 from dashboard import data
 from lakehouse.settings import Settings
+from tests.dashboard import gold_fixture
 
 
 def settings_for(root: Path, **overrides: object) -> Settings:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import gold_fixture
 import pytest
-from dashboard_testing import PAGES, TITLES, metrics, run_page
-from gold_fixture import EXPECTED
 
 from dashboard.ui import DEMO_HINT
+from tests.dashboard import gold_fixture
+from tests.dashboard.dashboard_testing import PAGES, TITLES, metrics, run_page
+from tests.dashboard.gold_fixture import EXPECTED
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -27,7 +27,7 @@ def test_overview_cards_equal_gold_totals(fixture_app: Path) -> None:
     assert shown["Revenue"][0] == EXPECTED["revenue"]
     assert shown["Orders"][0] == EXPECTED["orders"]
     assert shown["AOV"][0] == EXPECTED["aov"]
-    assert shown["Active users (daily avg)"][0] == EXPECTED["active_users"]
+    assert shown["Avg daily users"][0] == EXPECTED["active_users"]
     assert shown["Session conversion"][0] == EXPECTED["conversion"]
     # the default range covers all 20 days, so there is no previous period to compare with
     assert shown["Revenue"][1] == ""
@@ -157,3 +157,29 @@ def test_date_range_persists_across_pages(fixture_app: Path) -> None:
     assert at.sidebar.date_input[0].value == chosen
     # 10 days x 220 sessions reaching the first step
     assert metrics(at)["Sessions: product_view"][0] == "2,200"
+
+
+def test_lineage_falls_back_to_commit_metadata_without_the_catalog(
+    use_root, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lakehouse.catalog
+
+    def unavailable(settings: object) -> None:
+        raise ImportError("no pyspark in this install")
+
+    monkeypatch.setattr(lakehouse.catalog, "load_catalog", unavailable)
+    use_root(gold_fixture.build(tmp_path / "lakehouse", with_docs=False))
+    at = run_page("lineage")
+    assert "could not be loaded (ImportError: no pyspark in this install)" in at.warning[0].value
+    graph = next(df.value for df in at.dataframe if "inputs" in df.value.columns).set_index("table")
+    assert graph.loc["gold.daily_kpis", "inputs"] == "silver.events, silver.order_lines"
+    assert graph.loc["gold.category_daily", "inputs"] == "gold.product_daily"
+
+
+def test_half_picked_date_range_is_kept_and_read_up_to_the_last_day(fixture_app: Path) -> None:
+    at = run_page("overview")
+    first_of_last_week = gold_fixture.LAST_DAY - dt.timedelta(days=6)
+    at.sidebar.date_input[0].set_value((first_of_last_week,))
+    run_page("overview", at)
+    assert at.sidebar.date_input[0].value == (first_of_last_week,)
+    assert metrics(at)["Revenue"][0] == EXPECTED["revenue_last7"]

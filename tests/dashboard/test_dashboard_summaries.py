@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import gold_fixture
 import pandas as pd
 import pytest
 
 from dashboard import summaries
+from tests.dashboard import gold_fixture
 
 
 def test_kpi_summary_derives_ratios_from_summed_counts() -> None:

@@ -89,10 +89,10 @@ def test_undefined_statistics_are_none() -> None:
     nobody = (np.array([], dtype=bool), np.array([]))
     one = (np.array([True]), np.array([12.0]))
     zeros = (np.zeros(3, dtype=bool), np.zeros(3))
-    result = experiment_statistics(pd.concat([
-        _summary("empty_control", [("control", 0.5, *nobody), ("treatment", 0.5, *one)]),
-        _summary("no_conversions", [("control", 0.5, *zeros), ("treatment", 0.5, *zeros)]),
-    ], ignore_index=True))
+    result = experiment_statistics(pd.DataFrame([
+        *_summary("empty_control", [("control", 0.5, *nobody), ("treatment", 0.5, *one)]).to_dict("records"),
+        *_summary("no_conversions", [("control", 0.5, *zeros), ("treatment", 0.5, *zeros)]).to_dict("records"),
+    ]))
     empty = result[result.experiment_id == "empty_control"].iloc[1]
     assert all(empty[c] is None for c in ("abs_lift", "rel_lift", "ci_low", "p_value", "significant",
                                            "revenue_p_value"))
