@@ -1,7 +1,7 @@
 """gold.retention_cohorts — one row per (cohort month, month offset) of customers' first sale month.
 
-Offsets run from 0 to the last month with any sale line, quiet months included with 0 active
-customers (see ``transforms.retention_cohorts``).
+Offsets run from 0 to the last month in which any customer has a sale line, quiet months included
+with 0 active customers (see ``transforms.retention_cohorts``).
 """
 
 from __future__ import annotations

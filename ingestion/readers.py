@@ -13,7 +13,7 @@ import datetime as dt
 import io
 import json
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import quote
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -55,19 +55,28 @@ def _rescued_json_fields(value: Column, declared: list[str]) -> Column:
     return F.when(F.size(extra) > 0, F.to_json(extra))
 
 
-def _read_jsonl(spark: SparkSession, source: Source, uris: list[str]) -> DataFrame:
-    columns = source.read_columns
+def parse_json_lines(frame: DataFrame, value_col: str, columns: list[str], keep: Sequence[str] = ()) -> DataFrame:
+    """Parse the JSON text in ``value_col`` into ``columns`` (strings), ``_corrupt_record`` and ``_rescued_data``.
+
+    Shared by the JSON Lines reader and the Kafka extract so that a clickstream event
+    lands in the same bronze columns whichever way it arrived. Text that is not a JSON
+    object keeps its raw form in ``_corrupt_record``; ``keep`` columns pass through.
+    """
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+    parsed = frame.select(
+        F.from_json(value_col, raw_schema(columns), options).alias("row"),
+        _rescued_json_fields(F.col(value_col), columns).alias(RESCUED),
+        *keep,
+    )
+    return parsed.select("row.*", RESCUED, *keep)
+
+
+def _read_jsonl(spark: SparkSession, source: Source, uris: list[str]) -> DataFrame:
     lines = spark.read.text(uris).select(
         "value", F.col("_metadata.file_path").alias(INGEST_FILE), F.monotonically_increasing_id().alias(INGEST_SEQ)
     )
-    parsed = lines.filter(F.trim("value") != "").select(
-        F.from_json("value", raw_schema(columns), options).alias("row"),
-        _rescued_json_fields(F.col("value"), columns).alias(RESCUED),
-        INGEST_FILE,
-        INGEST_SEQ,
-    )
-    return parsed.select("row.*", RESCUED, INGEST_FILE, INGEST_SEQ)
+    return parse_json_lines(lines.filter(F.trim("value") != ""), "value", source.read_columns,
+                            keep=(INGEST_FILE, INGEST_SEQ))
 
 
 def _read_csv(spark: SparkSession, source: Source, uris: list[str]) -> DataFrame:
@@ -193,8 +202,12 @@ _SPARK_READERS: dict[str, Callable[[SparkSession, Source, list[str]], DataFrame]
 }
 
 
-def _conform(frame: DataFrame, source: Source) -> DataFrame:
-    """Apply null markers and the column mapping in one projection, giving exactly the bronze columns."""
+def conform(frame: DataFrame, source: Source, keep: Sequence[str] = ()) -> DataFrame:
+    """Apply null markers and the column mapping in one projection, giving exactly the bronze columns.
+
+    Public because the Kafka extract applies the same projection to parsed messages; its
+    own lineage columns ride along as ``keep``.
+    """
     markers = [*source.null_values]
     cleaned = {}
     for name in source.read_columns:
@@ -202,14 +215,14 @@ def _conform(frame: DataFrame, source: Source) -> DataFrame:
         blank = (text == "") | text.isin(markers) if markers else text == ""
         cleaned[name] = F.when(blank, F.lit(None)).otherwise(F.col(f"`{name}`"))
     frame = frame.select(*[value.alias(name) for name, value in cleaned.items()], CORRUPT, RESCUED, INGEST_FILE,
-                         INGEST_SEQ)
+                         INGEST_SEQ, *keep)
     selected = [
         F.expr(source.mapping[name]).cast("string").alias(name)
         if name in source.mapping
         else F.col(f"`{name}`").alias(name)
         for name in source.columns
     ]
-    return frame.select(*selected, CORRUPT, RESCUED, INGEST_FILE, INGEST_SEQ)
+    return frame.select(*selected, CORRUPT, RESCUED, INGEST_FILE, INGEST_SEQ, *keep)
 
 
 def _relative_file(files: list[LandingFile]) -> Column:
@@ -250,4 +263,4 @@ def read_source(
             ]
         )
         frame = spark.createDataFrame(rows, schema)
-    return _conform(frame, source)
+    return conform(frame, source)

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -64,6 +65,10 @@ class TableOutput:
     replace_where: str | None = None
     ingest_records: list[ops.IngestRecord] = field(default_factory=list)
     note: str | None = None
+    # Extra keys for the commit's user metadata (e.g. Kafka offsets): they commit atomically with the data.
+    commit_metadata: dict[str, Any] = field(default_factory=dict)
+    # Delta idempotent-write id (app id, version) for append tables: a retried write of the same batch is a no-op.
+    txn: tuple[str, int] | None = None
 
 
 @dataclass
@@ -243,6 +248,9 @@ class Pipeline:
 
     def _write(self, table: TableDef, output: TableOutput, metadata: dict) -> None:
         path = self._path(table)
+        metadata = {**output.commit_metadata, **metadata}
+        if output.txn is not None and table.write != "append":
+            raise RuntimeError(f"{table.id}: an idempotent write id (txn) needs write='append', not {table.write}")
         if output.quarantine is not None and table.quarantine:
             quarantine = output.quarantine
             delta_io.append(
@@ -255,7 +263,7 @@ class Pipeline:
         assert data is not None
         if table.write == "append":
             delta_io.append(data, path, partition_by=table.partition_by, user_metadata=metadata,
-                            change_feed=table.change_feed)
+                            change_feed=table.change_feed, txn=output.txn)
         elif table.write == "merge" and not self.full_refresh:
             delta_io.merge(data, path, table.keys, update_condition=table.merge_condition,
                            partition_by=table.partition_by, user_metadata=metadata)

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic: str = "clickstream"
+    kafka_enabled: bool = Field(
+        False, description="Declare bronze.clickstream (Kafka extract) and feed it to silver.events too."
+    )
 
     gate_pandas_max_rows: int = Field(
         200_000, ge=0, description="Batches up to this size are validated by GX in pandas instead of Spark."

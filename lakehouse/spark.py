@@ -19,13 +19,17 @@ from lakehouse.settings import Settings
 DELTA_PACKAGE = "io.delta:delta-spark_4.2_2.13:4.4.0"
 S3A_PACKAGE = "org.apache.hadoop:hadoop-aws:3.5.0"
 KAFKA_PACKAGE = "org.apache.spark:spark-sql-kafka-0-10_2.13:4.2.0"
+# Executor heap on a standalone/cluster master. The worker `lakehouse up --spark-cluster` starts offers
+# 2g; Spark's default ask (1g) plus overhead must fit it, so the ask is explicit rather than inherited.
+CLUSTER_EXECUTOR_MEMORY = "1g"
 
 
 def spark_packages(settings: Settings, with_kafka: bool = False) -> list[str]:
     packages = [DELTA_PACKAGE]
     if settings.uses_object_storage:
         packages.append(S3A_PACKAGE)
-    if with_kafka:
+    # A process's first session decides its jars, so a Kafka-enabled lakehouse always asks for the source.
+    if with_kafka or settings.kafka_enabled:
         packages.append(KAFKA_PACKAGE)
     return packages
 
@@ -70,7 +74,13 @@ def spark_conf(settings: Settings, with_kafka: bool = False) -> dict[str, str]:
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+        # Executors of a standalone worker start `python3` from the worker's PATH unless told
+        # otherwise, which lacks this venv's packages (and may be another Python version).
+        "spark.pyspark.python": sys.executable,
+        "spark.pyspark.driver.python": sys.executable,
     }
+    if not settings.spark_master.startswith("local"):
+        conf["spark.executor.memory"] = CLUSTER_EXECUTOR_MEMORY
     if settings.uses_object_storage:
         conf.update(_s3a_conf(settings))
     return conf

@@ -2,9 +2,9 @@
 
 Grain: one row per (``cohort_month``, ``month_offset``). A customer's cohort is the month
 (first day, UTC) of their first sale line's order date; guest lines (no ``customer_id``)
-belong to no customer. Readings: offsets run from 0 to the last month with any sale line
-(so a quiet month shows 0 active customers instead of vanishing); ``active_customers`` =
-cohort customers with a sale line in cohort month + offset.
+belong to no customer. Readings: offsets run from 0 to the last month in which any customer
+has a sale line, so a quiet month shows 0 active customers instead of vanishing;
+``active_customers`` = cohort customers with a sale line in cohort month + offset.
 """
 
 from __future__ import annotations

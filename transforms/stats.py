@@ -51,7 +51,7 @@ ALPHA = 0.05
 Z_95 = float(stats.norm.ppf(0.975))
 
 
-def _finite(value: float) -> float | None:
+def _finite(value: float | None) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
@@ -119,9 +119,11 @@ def _experiment_rows(variants: pd.DataFrame) -> list[dict[str, object]]:
         row.update(dict.fromkeys(STAT_COLUMNS))
         row["srm_p_value"] = srm
         if record is not control:
-            row.update(proportion_difference(int(record["converters"]), int(record["users"]),
-                                             int(control["converters"]), int(control["users"])))
-            row["significant"] = None if row["p_value"] is None else bool(row["p_value"] < ALPHA)  # type: ignore[operator]
+            comparison = proportion_difference(int(record["converters"]), int(record["users"]),
+                                               int(control["converters"]), int(control["users"]))
+            p_value = comparison["p_value"]
+            row.update(comparison)
+            row["significant"] = None if p_value is None else p_value < ALPHA
             row["revenue_p_value"] = welch_p_value(
                 _number(record["revenue_mean"]), _number(record["revenue_std"]), int(record["users"]),
                 _number(control["revenue_mean"]), _number(control["revenue_std"]), int(control["users"]),

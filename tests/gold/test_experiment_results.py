@@ -13,7 +13,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from pyspark.sql import SparkSession
+from pyspark.sql import Row, SparkSession
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
@@ -21,6 +21,7 @@ from gold import experiment_results
 from lakehouse.quality import QualityGate
 from tests.frames import FakeContext, failed_checks, silver_events, silver_experiments, silver_order_lines
 from transforms.experiments import experiment_exposures
+from transforms.stats import SUMMARY_COLUMNS, experiment_statistics
 
 TOL = 1e-9
 EXPERIMENTS = [
@@ -36,7 +37,7 @@ ORDERS = {"u1": ("o1", "10.00", "paid"), "u2": ("o2", "30.00", "paid"), "u5": ("
 
 
 @pytest.fixture(scope="module")
-def results(spark: SparkSession):
+def results(spark: SparkSession) -> dict[tuple[str, str], Row]:
     events, lines = [], []
     for user, variant in VARIANTS.items():
         carried = {"exp_main": variant, **({"exp_srm": "control"} if variant == "control" else {})}
@@ -63,7 +64,7 @@ def results(spark: SparkSession):
     return {(r.experiment_id, r.variant): r for r in output.data.collect()}
 
 
-def test_counts_and_descriptive_columns(results) -> None:
+def test_counts_and_descriptive_columns(results: dict[tuple[str, str], Row]) -> None:
     control, treatment = results[("exp_main", "control")], results[("exp_main", "treatment")]
     assert (control.users, control.converters, control.revenue, control.revenue_per_user) == (
         4, 2, Decimal(40), Decimal(10))
@@ -76,7 +77,7 @@ def test_counts_and_descriptive_columns(results) -> None:
                                                       "significant", "revenue_p_value"))
 
 
-def test_statistics_equal_scipy_and_statsmodels(results) -> None:
+def test_statistics_equal_scipy_and_statsmodels(results: dict[tuple[str, str], Row]) -> None:
     treatment = results[("exp_main", "treatment")]
     _z, p_value = proportions_ztest([3, 2], [3, 4])
     ci_low, ci_high = confint_proportions_2indep(3, 3, 2, 4, method="wald", compare="diff")
@@ -92,7 +93,7 @@ def test_statistics_equal_scipy_and_statsmodels(results) -> None:
     assert treatment.srm_p_value == pytest.approx(stats.chisquare([4, 3], [3.5, 3.5]).pvalue, abs=TOL)
 
 
-def test_sample_ratio_mismatch_and_empty_variant(results) -> None:
+def test_sample_ratio_mismatch_and_empty_variant(results: dict[tuple[str, str], Row]) -> None:
     control, empty = results[("exp_srm", "control")], results[("exp_srm", "v")]
     expected = stats.chisquare([4, 0], [3.6, 0.4]).pvalue
     assert control.srm_p_value == pytest.approx(expected, abs=TOL) and empty.srm_p_value == control.srm_p_value
@@ -128,3 +129,5 @@ def test_rows_for_spark_turns_missing_values_into_nulls() -> None:
     [row] = experiment_results.rows_for_spark(frame)
     assert row[:8] == ("e", "control", 0, True, 1.0, 0, 0, None)
     assert type(row[5]) is int
+    # No experiments at all: no rows, not an error.
+    assert experiment_results.rows_for_spark(experiment_statistics(pd.DataFrame(columns=list(SUMMARY_COLUMNS)))) == []

@@ -11,13 +11,14 @@ from pyspark.testing import assertDataFrameEqual
 
 from lakehouse import delta_io
 from lakehouse.quality import QualityGate
+from lakehouse.runner import TableOutput
 from silver import products
 from tests.frames import PRODUCT_COLUMNS, FakeContext, bronze, failed_checks
 
 BATCH_2 = {"_ingest_ts": dt.datetime(2026, 11, 2), "_ingest_batch_id": "batch-2"}
 
 
-def _build(spark: SparkSession, records: list[dict[str, object]]):
+def _build(spark: SparkSession, records: list[dict[str, object]]) -> TableOutput:
     context = FakeContext(spark, {"bronze.products": bronze(spark, PRODUCT_COLUMNS, records, source="products")})
     return products.build(context)  # type: ignore[arg-type]
 

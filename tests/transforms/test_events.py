@@ -6,9 +6,8 @@ import datetime as dt
 
 from pyspark.sql import SparkSession
 
-from transforms.events import first_per_event_id, to_silver_events, typed_events
+from transforms.events import event_rules, first_per_event_id, to_silver_events, typed_events
 from transforms.rules import failing, flag_first_failure, passing
-from transforms.events import event_rules
 
 INGEST = dt.datetime(2026, 10, 20, 12, 0)
 BRONZE_SCHEMA = (

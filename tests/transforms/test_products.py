@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
@@ -25,7 +25,7 @@ PRODUCTS = T.StructType(
 )
 
 
-def _flagged(spark: SparkSession):
+def _flagged(spark: SparkSession) -> DataFrame:
     first, second = {"_ingest_file": "inventory/a.xlsx"}, {"_ingest_file": "inventory/b.xlsx"}
     records = [
         {**first, "product_id": "p1", "name": "Lamp", "category": "home", "brand": "Acme", "list_price": "10.50",

@@ -1,0 +1,65 @@
+"""The ``maintenance`` flow: OPTIMIZE and VACUUM every Delta table of the lakehouse, one task per table.
+
+The work is :func:`lakehouse.maintenance.maintain_table`; the flow only sequences it. Each
+task carries the table's ``table:<id>`` tag, so compaction never commits to a table while a
+pipeline run writes it (the same limits as the build tasks), and retries transient storage
+errors like them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NONE
+from pyspark.sql import SparkSession
+
+from flows.medallion import RETRY_DELAYS, TASK_RETRIES, retry_transient, table_tag
+from lakehouse.catalog import load_catalog
+from lakehouse.maintenance import (
+    MIN_RETENTION_HOURS,
+    MaintenanceResult,
+    check_retention,
+    lakehouse_tables,
+    maintain_table,
+)
+from lakehouse.settings import Settings, load_settings
+from lakehouse.spark import create_spark_session
+
+
+@task(
+    cache_policy=NONE,
+    task_run_name="maintain {table_id}",
+    retries=TASK_RETRIES,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=retry_transient,
+)
+def maintain(spark: SparkSession, settings: Settings, table_id: str, retention_hours: float) -> MaintenanceResult:
+    """Compact and vacuum one table."""
+    result = maintain_table(spark, settings, table_id, retention_hours)
+    get_run_logger().info(
+        "%s: %s, files %s -> %s, version %s -> %s in %.1f s", result.table, result.status,
+        result.files_removed, result.files_added, result.version_before, result.version_after, result.seconds,
+    )
+    return result
+
+
+@flow(name="maintenance", log_prints=True)
+def maintenance(retention_hours: float = MIN_RETENTION_HOURS) -> list[dict[str, Any]]:
+    """OPTIMIZE + VACUUM (retention at least 168 h) every table the pipeline writes."""
+    check_retention(retention_hours)  # fail before a JVM starts
+    settings = load_settings()
+    spark = create_spark_session(settings)
+    results = [
+        maintain.with_options(tags=[table_tag(table_id)])(spark, settings, table_id, retention_hours)
+        for table_id in lakehouse_tables(load_catalog(settings))
+    ]
+    rows = [asdict(r) for r in results]
+    create_table_artifact(
+        key="maintenance-summary",
+        table=rows,
+        description=f"OPTIMIZE + VACUUM (retention {retention_hours} h) per table.",
+    )
+    return rows
