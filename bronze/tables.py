@@ -1,10 +1,11 @@
-"""Bronze table declarations, derived from the landing sources (one table per ``table`` name)."""
+"""Bronze table declarations: one per landing ``table`` name, plus bronze.clickstream when Kafka is enabled."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from functools import partial
 
+from bronze import clickstream
 from bronze.ingest import ingest_new_files
 from expectations import bronze_suites
 from ingestion.sources import Source, load_sources
@@ -16,7 +17,7 @@ def declare(settings: Settings) -> list[TableDef]:
     by_table: dict[str, list[Source]] = defaultdict(list)
     for source in load_sources(settings.sources_file).values():
         by_table[source.table].append(source)
-    return [
+    tables = [
         TableDef(
             layer="bronze",
             name=name,
@@ -29,3 +30,6 @@ def declare(settings: Settings) -> list[TableDef]:
         )
         for name, sources in sorted(by_table.items())
     ]
+    if settings.kafka_enabled:
+        tables.append(clickstream.declare(settings))
+    return tables

@@ -40,8 +40,14 @@ def maintain(spark: SparkSession, settings: Settings, table_id: str, retention_h
     """Compact and vacuum one table."""
     result = maintain_table(spark, settings, table_id, retention_hours)
     get_run_logger().info(
-        "%s: %s, files %s -> %s, version %s -> %s in %.1f s", result.table, result.status,
-        result.files_removed, result.files_added, result.version_before, result.version_after, result.seconds,
+        "%s: %s, files %s -> %s, version %s -> %s in %.1f s",
+        result.table,
+        result.status,
+        result.files_removed,
+        result.files_added,
+        result.version_before,
+        result.version_after,
+        result.seconds,
     )
     return result
 

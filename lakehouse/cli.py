@@ -202,9 +202,11 @@ def dashboard(
 
 
 def _register_optional_commands() -> None:
-    from lakehouse import cli_services
+    from lakehouse import cli_deploy, cli_services, cli_storage
 
     cli_services.register(app)
+    cli_storage.register(app)
+    cli_deploy.register(app)
 
 
 _register_optional_commands()

@@ -60,10 +60,11 @@ def check_server(url: str) -> None:
 
 def ensure_table_limits(settings: Settings) -> list[str]:
     """Create (or reset) a concurrency limit of 1 on ``table:<id>`` for every Delta table; returns the tags."""
+    from prefect.client.orchestration import get_client
+
     from flows.medallion import table_tag
     from lakehouse.catalog import load_catalog
     from lakehouse.maintenance import lakehouse_tables
-    from prefect.client.orchestration import get_client
 
     tags = [table_tag(table_id) for table_id in lakehouse_tables(load_catalog(settings))]
     with get_client(sync_client=True) as client:

@@ -1,0 +1,96 @@
+"""bronze.clickstream: the Kafka topic's messages, one row per message, appended by bounded extracts.
+
+Declared only when ``kafka_enabled``. Each run extracts from the offsets the table's last
+commit recorded to the end offsets fetched before reading (see :mod:`ingestion.kafka`);
+the new end offsets and Delta's idempotent-write id go into the same commit as the rows,
+so a crash anywhere before the commit re-reads the same range next time, and a retried
+commit of that range is a no-op.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from expectations import bronze_suites
+from ingestion import kafka
+from ingestion.readers import bronze_schema
+from ingestion.sources import Source
+from lakehouse import delta_io, ops
+from lakehouse.catalog import TableDef
+from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.settings import Settings
+
+NAME = "clickstream"
+TABLE_ID = f"bronze.{NAME}"
+
+
+def extract(context: BuildContext) -> TableOutput:
+    """Plan the range, read it with Spark's Kafka source and hand the rows and offsets to the runner."""
+    settings = context.settings
+    topic = settings.kafka_topic
+    path = context.path(TABLE_ID)
+    # Offsets first, from the table itself: what bronze holds is the only truth of what was extracted.
+    previous = kafka.all_committed_offsets(settings, path)
+    committed = {int(p): int(o) for p, o in previous.get(topic, {}).items()}
+    plan = kafka.plan_extract(topic, committed, kafka.fetch_watermarks(settings, topic))
+    exists = delta_io.table_version(settings, path) is not None
+    if not plan.pending and exists:
+        return TableOutput(data=None, note=f"no new Kafka messages on {topic!r}")
+    source = kafka.clickstream_source(topic)
+    if plan.pending:
+        batch = kafka.read_range(context.spark, settings, plan, source)
+    else:
+        # An empty topic still creates the table on the first run, so silver.events need not wait for it.
+        batch = _empty_batch(context, source)
+    batch = batch.select(
+        "*",
+        F.lit(source.name).alias("_source"),
+        F.lit(context.started_at).cast("timestamp").alias("_ingest_ts"),
+        F.lit(context.run_id).alias("_ingest_batch_id"),
+    )
+    records = [
+        # ingest_log speaks in files: one "file" per partition range; size = offsets in the range.
+        ops.IngestRecord(source.name, NAME, f"kafka://{topic}/{r.partition}", r.messages,
+                         f"offsets:{r.start}-{r.end}", context.run_id, context.run_id, context.started_at)
+        for r in plan.pending
+    ]
+    return TableOutput(
+        data=context.cache(batch),
+        ingest_records=records,
+        note=f"Kafka {topic!r} offsets {plan.describe()}",
+        commit_metadata=kafka.offsets_metadata(previous, plan),
+        txn=(kafka.txn_app_id(topic), plan.txn_version),
+    )
+
+
+def _empty_batch(context: BuildContext, source: Source) -> DataFrame:
+    """A zero-row frame with exactly the columns :func:`ingestion.kafka.read_range` returns."""
+    kafka_fields = [
+        T.StructField("_kafka_topic", T.StringType()),
+        T.StructField("_kafka_partition", T.IntegerType()),
+        T.StructField("_kafka_offset", T.LongType()),
+        T.StructField("_kafka_key", T.BinaryType()),
+        T.StructField("_kafka_timestamp", T.TimestampType()),
+        T.StructField("_kafka_value", T.BinaryType()),
+    ]
+    schema = T.StructType([*bronze_schema(source).fields, *kafka_fields])
+    return context.spark.createDataFrame([], schema)
+
+
+def declare(settings: Settings) -> TableDef:
+    columns = [*kafka.CLICKSTREAM_COLUMNS, *kafka.KAFKA_COLUMNS]
+    return TableDef(
+        layer="bronze",
+        name=NAME,
+        grain="One row per Kafka message of the clickstream topic, as it arrived.",
+        build=extract,
+        write="append",
+        change_feed=True,
+        suite=partial(bronze_suites.structure, columns),
+        description=f"Kafka topic {settings.kafka_topic!r} at {settings.kafka_bootstrap}: bounded batch extracts, "
+        "offsets committed with the data.",
+    )
