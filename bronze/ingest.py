@@ -10,7 +10,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from ingestion.landing import landing_store
-from ingestion.readers import read_source
+from ingestion.readers import bronze_schema, read_source
 from ingestion.sources import Source
 from lakehouse import ops
 from lakehouse.runner import BuildContext, TableOutput
@@ -33,7 +33,15 @@ def ingest_new_files(context: BuildContext, sources: list[Source]) -> TableOutpu
             for f in new_files
         )
     if not frames:
-        return TableOutput(data=None, note="no new landing files")
+        if context.exists(context.table.id):
+            return TableOutput(data=None, note="no new landing files")
+        # No file has landed yet: create the table empty, so downstream tables build (with
+        # zeros) instead of waiting for a source this deployment may never have.
+        empty = context.spark.createDataFrame([], bronze_schema(sources[0])).withColumn("_source", F.lit(None).cast("string"))
+        batch = empty.withColumn("_ingest_ts", F.lit(None).cast("timestamp")).withColumn(
+            "_ingest_batch_id", F.lit(None).cast("string")
+        )
+        return TableOutput(data=batch, note="no landing files yet: created empty")
     batch = frames[0]
     for frame in frames[1:]:
         batch = batch.unionByName(frame)

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 Format = Literal["jsonl", "csv", "xlsx", "json", "parquet"]
 
@@ -67,4 +67,9 @@ def load_sources(path: Path | None = None) -> dict[str, Source]:
     declared = raw.get("sources", {})
     if not declared:
         raise SourceError(f"{origin} declares no [sources.*]")
-    return {name: Source(name=name, **body) for name, body in declared.items()}
+    sources = load_sources() if path is not None and raw.get("extends_builtin", False) else {}
+    try:
+        sources.update({name: Source(name=name, **body) for name, body in declared.items()})
+    except ValidationError as exc:
+        raise SourceError(f"{origin}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
+    return sources

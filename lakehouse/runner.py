@@ -21,7 +21,7 @@ from typing import Any
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
-from lakehouse import delta_io, ops
+from lakehouse import alerts, delta_io, ops
 from lakehouse.catalog import Catalog, TableDef, load_catalog
 from lakehouse.quality import CheckResult, GateFailed, QualityGate, raise_on_critical
 from lakehouse.settings import Settings
@@ -120,6 +120,9 @@ class BuildContext:
         layer, name = table_id.split(".", 1)
         return table_path(self.settings, layer, name)
 
+    def exists(self, table_id: str) -> bool:
+        return delta_io.table_version(self.settings, self.path(table_id)) is not None
+
     def read(self, table_id: str) -> DataFrame:
         """The whole input table at the version this run saw when the table started."""
         return delta_io.read_table(self.spark, self.path(table_id), self.versions[table_id])
@@ -157,6 +160,7 @@ class Pipeline:
         self.results: list[TableResult] = []
         self._run_records: list[ops.RunRecord] = []
         self._quality_records: list[ops.QualityRecord] = []
+        self._monitored = False
 
     @property
     def gate(self) -> QualityGate:
@@ -223,6 +227,7 @@ class Pipeline:
                                      delta_io.table_version(self.settings, path), checks=checks,
                                      message=str(failure))
                 self._record(result, started)
+                alerts.gate_failed(self.settings, self.run_id, failure)  # never raises
                 raise
             if output.ledger is not None and not output.ledger.balanced:
                 raise RuntimeError(f"{table.id}: row ledger does not balance: {output.ledger}")
@@ -293,11 +298,23 @@ class Pipeline:
         return result
 
     def finish(self) -> None:
-        """Persist this run's ops records (one commit per ops table)."""
+        """Persist this run's ops records (one commit per ops table), then publish its reports.
+
+        The table monitors (freshness, volume) are warn-level checks recorded with the gates', once
+        per run even when a retried ``finish`` comes back. Data Docs and the sales-spike alert follow
+        the commit and never raise: a report must not fail the run it reports on.
+        """
+        from lakehouse import monitors, reports
+
+        if not self._monitored:
+            self._record_checks(monitors.check_tables(self.settings, [t.id for t in self.catalog]))
+            self._monitored = True
         ops.append_records(self.spark, self.settings, "pipeline_runs", self._run_records)
         ops.append_records(self.spark, self.settings, "quality_results", self._quality_records)
         self._run_records.clear()
         self._quality_records.clear()
+        validations = self._gate.last_validations if self._gate is not None else {}
+        reports.publish_run(self.settings, self.run_id, self.started_at, self.catalog, self.results, validations)
 
     def run(self, tables: Iterable[str] | None = None,
             on_table: Callable[[TableDef], None] | None = None) -> RunReport:
