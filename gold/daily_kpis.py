@@ -20,6 +20,7 @@ TABLE = TableDef(
     build=build,
     inputs=("silver.events", "silver.order_lines"),
     keys=("date",),
+    date_column="date",
     write="overwrite",
     suite=gold_daily_kpis.suite,
     description="Daily e-commerce KPIs as METRICS.md defines them.",

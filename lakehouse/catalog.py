@@ -42,6 +42,7 @@ class TableDef:
     inputs: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()
     partition_by: tuple[str, ...] = ()
+    date_column: str | None = None  # the grain's date: a backfill replaces only its window
     write: WriteMode = "overwrite"
     merge_condition: str | None = None
     suite: Callable[[], list[Check]] | None = None

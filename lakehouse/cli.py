@@ -6,6 +6,7 @@ traceback. A failed critical quality check exits with code 2, other errors with 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import threading
@@ -56,12 +57,14 @@ def _fail(exc: BaseException) -> typer.Exit:
 
 
 def _handled_errors() -> tuple[type[BaseException], ...]:
+    from ingestion.kafka import KafkaSourceError
     from ingestion.landing import LandingError
     from ingestion.sources import SourceError
     from lakehouse.catalog import CatalogError
     from lakehouse.quality import GateFailed
 
-    return (GateFailed, SettingsError, SourceError, LandingError, CatalogError, FileNotFoundError, RuntimeError)
+    return (GateFailed, SettingsError, SourceError, LandingError, CatalogError, KafkaSourceError, FileNotFoundError,
+            RuntimeError)
 
 
 @app.callback()
@@ -183,6 +186,27 @@ def demo(
 
 
 @app.command()
+def backfill(
+    date_from: dt.datetime = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="First date (YYYY-MM-DD)."),
+    date_to: dt.datetime = typer.Option(..., "--to", formats=["%Y-%m-%d"], help="Last date, inclusive."),
+    layer: list[str] = typer.Option(["silver", "gold"], "--layers", help="Layers to rebuild; repeatable."),
+) -> None:
+    """Rebuild silver and gold for a date window (gold replaces only those dates), as the Prefect flow ``backfill``."""
+    from flows.backfill import backfill as backfill_flow
+    from lakehouse.catalog import load_catalog
+
+    started = time.monotonic()
+    try:
+        settings = _settings()
+        _warm_spark(settings)
+        rows = backfill_flow(date_from=date_from.date(), date_to=date_to.date(), layers=list(layer))
+        _print_summary(settings, load_catalog(settings), rows)
+    except (*_handled_errors(), ValueError) as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"done in {time.monotonic() - started:.0f} s")
+
+
+@app.command()
 def dashboard(
     port: int = typer.Option(None, help="Port on 127.0.0.1 (default: LAKEHOUSE_DASHBOARD_PORT or 8501)."),
 ) -> None:
@@ -202,11 +226,13 @@ def dashboard(
 
 
 def _register_optional_commands() -> None:
-    from lakehouse import cli_deploy, cli_services, cli_storage
+    from lakehouse import cli_deploy, cli_kafka, cli_quality, cli_services, cli_storage
 
     cli_services.register(app)
     cli_storage.register(app)
     cli_deploy.register(app)
+    cli_kafka.register(app)
+    cli_quality.register(app)
 
 
 _register_optional_commands()

@@ -149,10 +149,13 @@ class Pipeline:
     """One run over the catalog. Flows call :meth:`run_table` per table; the CLI calls :meth:`run`."""
 
     def __init__(self, settings: Settings, spark: SparkSession, *, full_refresh: bool = False,
-                 catalog: Catalog | None = None, gate: QualityGate | None = None) -> None:
+                 catalog: Catalog | None = None, gate: QualityGate | None = None,
+                 dates: tuple[dt.date, dt.date] | None = None) -> None:
         self.settings = settings
         self.spark = spark
-        self.full_refresh = full_refresh
+        # A backfill window implies rebuilding: inputs are re-read even when unchanged.
+        self.full_refresh = full_refresh or dates is not None
+        self.dates = dates
         self.catalog = catalog or load_catalog(settings)
         self.started_at = _now()
         self.run_id = new_run_id(self.started_at)
@@ -258,14 +261,25 @@ class Pipeline:
             raise RuntimeError(f"{table.id}: an idempotent write id (txn) needs write='append', not {table.write}")
         if output.quarantine is not None and table.quarantine:
             quarantine = output.quarantine
-            delta_io.append(
-                quarantine,
-                table_path(self.settings, "quarantine", table.name),
-                # One quarantine write per (table, run): a retried write is a no-op.
-                txn=(f"quarantine.{table.name}", int(self.started_at.timestamp() * 1000)),
-            )
+            quarantine_path = table_path(self.settings, "quarantine", table.name)
+            if self.full_refresh:
+                # A rebuild re-reads all of bronze, so it recomputes the whole quarantine too.
+                delta_io.overwrite(quarantine, quarantine_path)
+            else:
+                delta_io.append(
+                    quarantine,
+                    quarantine_path,
+                    # One quarantine write per (table, run): a retried write is a no-op.
+                    txn=(f"quarantine.{table.name}", int(self.started_at.timestamp() * 1000)),
+                )
         data = output.data
         assert data is not None
+        replace_where = output.replace_where
+        if self.dates is not None and table.date_column and table.write == "overwrite" and self._exists(path):
+            # Backfill: replace only the window's dates; rows outside it stay as they are.
+            start, end = self.dates
+            replace_where = f"`{table.date_column}` BETWEEN DATE'{start}' AND DATE'{end}'"
+            data = data.filter(replace_where)
         if table.write == "append":
             delta_io.append(data, path, partition_by=table.partition_by, user_metadata=metadata,
                             change_feed=table.change_feed, txn=output.txn)
@@ -274,9 +288,12 @@ class Pipeline:
                            partition_by=table.partition_by, user_metadata=metadata)
         else:
             delta_io.overwrite(data, path, partition_by=table.partition_by, user_metadata=metadata,
-                               replace_where=output.replace_where)
+                               replace_where=replace_where)
         if output.ingest_records:
             ops.append_records(self.spark, self.settings, "ingest_log", output.ingest_records)
+
+    def _exists(self, path: str) -> bool:
+        return delta_io.table_version(self.settings, path) is not None
 
     def _record_checks(self, checks: list[CheckResult]) -> None:
         at = _now()
