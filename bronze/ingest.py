@@ -37,9 +37,11 @@ def ingest_new_files(context: BuildContext, sources: list[Source]) -> TableOutpu
             return TableOutput(data=None, note="no new landing files")
         # No file has landed yet: create the table empty, so downstream tables build (with
         # zeros) instead of waiting for a source this deployment may never have.
-        empty = context.spark.createDataFrame([], bronze_schema(sources[0])).withColumn("_source", F.lit(None).cast("string"))
-        batch = empty.withColumn("_ingest_ts", F.lit(None).cast("timestamp")).withColumn(
-            "_ingest_batch_id", F.lit(None).cast("string")
+        batch = context.spark.createDataFrame([], bronze_schema(sources[0])).select(
+            "*",
+            F.lit(None).cast("string").alias("_source"),
+            F.lit(None).cast("timestamp").alias("_ingest_ts"),
+            F.lit(None).cast("string").alias("_ingest_batch_id"),
         )
         return TableOutput(data=batch, note="no landing files yet: created empty")
     batch = frames[0]
