@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -23,6 +23,7 @@ from lakehouse import delta_io, ops
 from lakehouse.catalog import TableDef
 from lakehouse.runner import BuildContext, TableOutput
 from lakehouse.settings import Settings
+from lakehouse.storage import table_path
 
 NAME = "clickstream"
 TABLE_ID = f"bronze.{NAME}"
@@ -35,17 +36,14 @@ def extract(context: BuildContext) -> TableOutput:
     path = context.path(TABLE_ID)
     # Offsets first, from the table itself: what bronze holds is the only truth of what was extracted.
     previous = kafka.all_committed_offsets(settings, path)
-    committed = {int(p): int(o) for p, o in previous.get(topic, {}).items()}
+    committed = kafka.topic_offsets(previous, topic)
     plan = kafka.plan_extract(topic, committed, kafka.fetch_watermarks(settings, topic))
     exists = delta_io.table_version(settings, path) is not None
     if not plan.pending and exists:
         return TableOutput(data=None, note=f"no new Kafka messages on {topic!r}")
     source = kafka.clickstream_source(topic)
-    if plan.pending:
-        batch = kafka.read_range(context.spark, settings, plan, source)
-    else:
-        # An empty topic still creates the table on the first run, so silver.events need not wait for it.
-        batch = _empty_batch(context, source)
+    # An empty topic still creates the table on the first run, so silver.events need not wait for it.
+    batch = kafka.read_range(context.spark, settings, plan, source) if plan.pending else _empty_batch(context, source)
     batch = batch.select(
         "*",
         F.lit(source.name).alias("_source"),
@@ -65,6 +63,37 @@ def extract(context: BuildContext) -> TableOutput:
         commit_metadata=kafka.offsets_metadata(previous, plan),
         txn=(kafka.txn_app_id(topic), plan.txn_version),
     )
+
+
+def lost_messages(settings: Settings) -> dict[int, tuple[int, int]]:
+    """Offsets ``[from, to)`` per partition that Kafka deleted before bronze.clickstream extracted them."""
+    path = table_path(settings, "bronze", NAME)
+    committed = kafka.topic_offsets(kafka.all_committed_offsets(settings, path), settings.kafka_topic)
+    return kafka.lost_ranges(committed, kafka.fetch_watermarks(settings, settings.kafka_topic))
+
+
+def skip_lost_messages(spark: SparkSession, settings: Settings) -> dict[int, tuple[int, int]]:
+    """Accept that unextracted messages are gone: move each affected partition to its earliest available offset.
+
+    Without this an extract that found a gap fails forever, since Kafka will never return
+    those offsets. The move is an empty commit to bronze.clickstream whose user metadata
+    holds the new offsets and the skipped ranges, so the decision is recorded where the
+    offsets live. Returns the skipped ``[from, to)`` per partition (empty: nothing lost).
+    """
+    topic = settings.kafka_topic
+    path = table_path(settings, "bronze", NAME)
+    previous = kafka.all_committed_offsets(settings, path)
+    committed = kafka.topic_offsets(previous, topic)
+    lost = kafka.lost_ranges(committed, kafka.fetch_watermarks(settings, topic))
+    if not lost:
+        return {}
+    moved = {**committed, **{p: end for p, (_start, end) in lost.items()}}
+    metadata = {
+        kafka.OFFSETS_KEY: {**previous, topic: {str(p): o for p, o in moved.items()}},
+        "skipped_lost_offsets": {topic: {str(p): list(r) for p, r in lost.items()}},
+    }
+    delta_io.append(delta_io.read_table(spark, path).limit(0), path, user_metadata=metadata)
+    return lost
 
 
 def _empty_batch(context: BuildContext, source: Source) -> DataFrame:

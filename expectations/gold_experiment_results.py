@@ -14,7 +14,7 @@ def suite() -> list[Check]:
         critical(gxe.ExpectColumnValuesToNotBeNull(column="variant")),
         critical(gxe.ExpectColumnValuesToBeBetween(column="users", min_value=0)),
         critical(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="users", column_B="converters",
-                                                             or_equal=True)),
+                                                             or_equal=True, ignore_row_if="either_value_is_missing")),
         critical(gxe.ExpectColumnValuesToBeBetween(column="converters", min_value=0)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="conversion_rate", min_value=0, max_value=1)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="revenue_per_user", min_value=0)),

@@ -13,7 +13,7 @@ def suite() -> list[Check]:
         critical(gxe.ExpectColumnValuesToNotBeNull(column="user_id")),
         critical(gxe.ExpectColumnValuesToNotBeNull(column="first_seen")),
         critical(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="last_seen", column_B="first_seen",
-                                                             or_equal=True)),
+                                                             or_equal=True, ignore_row_if="either_value_is_missing")),
         critical(gxe.ExpectColumnValuesToBeBetween(column="sessions", min_value=0)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="events", min_value=0)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="orders", min_value=0)),

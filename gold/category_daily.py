@@ -23,6 +23,7 @@ TABLE = TableDef(
     grain="One row per (date, category) with at least one sale line.",
     build=build,
     inputs=("silver.order_lines", "silver.products"),
+    date_column="date",
     keys=("date", "category"),
     write="overwrite",
     suite=gold_category_daily.suite,

@@ -24,6 +24,7 @@ TABLE = TableDef(
     grain="One row per (session_date, device, step).",
     build=build,
     inputs=("silver.events",),
+    date_column="session_date",
     keys=("session_date", "device", "step"),
     write="overwrite",
     suite=gold_funnel_daily.suite,

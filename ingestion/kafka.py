@@ -100,9 +100,19 @@ class ExtractPlan:
 # --------------------------------------------------------------------------- offsets
 
 
+def _reason(exc: Exception) -> str:
+    """The human part of a confluent-kafka exception (its first argument is a KafkaError)."""
+    error = exc.args[0] if exc.args else exc
+    return error.str() if hasattr(error, "str") else str(error)
+
+
 def _client_config(settings: Settings) -> dict[str, Any]:
-    # librdkafka logs every failed connection attempt; the caller turns failures into one message instead.
-    return {"bootstrap.servers": settings.kafka_bootstrap, "logger": logging.getLogger(f"{__name__}.client")}
+    """Client settings shared by the consumer, producer and admin client."""
+    client_log = logging.getLogger(f"{__name__}.client")
+    # librdkafka logs every failed connection attempt, dozens while a broker is down; the caller reports the
+    # failure in one message, so its lines only show when the root logger is verbose (`lakehouse --debug`).
+    client_log.setLevel(logging.NOTSET if logging.getLogger().isEnabledFor(logging.INFO) else logging.CRITICAL)
+    return {"bootstrap.servers": settings.kafka_bootstrap, "logger": client_log}
 
 
 def fetch_watermarks(settings: Settings, topic: str, timeout: float = METADATA_TIMEOUT) -> dict[int, tuple[int, int]]:
@@ -122,7 +132,7 @@ def fetch_watermarks(settings: Settings, topic: str, timeout: float = METADATA_T
             metadata = consumer.list_topics(topic, timeout=timeout)
         except KafkaException as exc:
             raise KafkaSourceError(
-                f"cannot reach Kafka at {settings.kafka_bootstrap} ({exc.args[0]}); start it (`lakehouse up`) "
+                f"cannot reach Kafka at {settings.kafka_bootstrap} ({_reason(exc)}); start it (`lakehouse up`) "
                 "or fix LAKEHOUSE_KAFKA_BOOTSTRAP"
             ) from exc
         described = metadata.topics.get(topic)
@@ -138,7 +148,7 @@ def fetch_watermarks(settings: Settings, topic: str, timeout: float = METADATA_T
             except KafkaException as exc:
                 raise KafkaSourceError(
                     f"cannot read the offsets of Kafka topic {topic!r} partition {partition} "
-                    f"at {settings.kafka_bootstrap}: {exc.args[0]}"
+                    f"at {settings.kafka_bootstrap}: {_reason(exc)}"
                 ) from exc
             watermarks[partition] = (int(low), int(high))
         return watermarks
@@ -146,16 +156,24 @@ def fetch_watermarks(settings: Settings, topic: str, timeout: float = METADATA_T
         consumer.close()
 
 
-def committed_offsets(settings: Settings, table_path: str, topic: str) -> dict[int, int]:
-    """End offsets of ``topic`` recorded by the newest commit of the bronze table (empty before the first)."""
-    recorded = delta_io.latest_user_metadata(settings, table_path, OFFSETS_KEY) or {}
-    return {int(p): int(o) for p, o in recorded.get(OFFSETS_KEY, {}).get(topic, {}).items()}
-
-
 def all_committed_offsets(settings: Settings, table_path: str) -> dict[str, dict[str, int]]:
-    """Every topic's recorded offsets, so a commit for one topic carries the others forward."""
+    """Every topic's end offsets recorded by the newest commit of the bronze table (empty before the first).
+
+    All topics, so a commit for one topic carries the others forward.
+    """
     recorded = delta_io.latest_user_metadata(settings, table_path, OFFSETS_KEY) or {}
     return dict(recorded.get(OFFSETS_KEY, {}))
+
+
+def topic_offsets(recorded: Mapping[str, Mapping[str, int]], topic: str) -> dict[int, int]:
+    """One topic's recorded offsets by partition number."""
+    return {int(p): int(o) for p, o in recorded.get(topic, {}).items()}
+
+
+def lost_ranges(committed: Mapping[int, int], watermarks: Mapping[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """Per partition, the offsets ``[committed, earliest available)`` that were deleted before being extracted."""
+    return {p: (committed[p], low) for p, (low, _high) in sorted(watermarks.items())
+            if p in committed and committed[p] < low}
 
 
 def plan_extract(topic: str, committed: Mapping[int, int], watermarks: Mapping[int, tuple[int, int]]) -> ExtractPlan:
@@ -165,14 +183,14 @@ def plan_extract(topic: str, committed: Mapping[int, int], watermarks: Mapping[i
     offset, and :class:`KafkaSourceError` when the topic is behind what was committed
     (it was deleted and re-created, or points at another cluster).
     """
-    lost = [(p, committed[p], low) for p, (low, _high) in sorted(watermarks.items()) if p in committed
-            and committed[p] < low]
+    lost = lost_ranges(committed, watermarks)
     if lost:
-        detail = "; ".join(f"partition {p}: offsets {c}..{low - 1} ({low - c} messages)" for p, c, low in lost)
+        detail = "; ".join(f"partition {p}: offsets {c}..{e - 1} ({e - c} messages)" for p, (c, e) in lost.items())
         raise OffsetsLostError(
-            f"Kafka topic {topic!r} deleted messages before they were extracted ({detail}): retention removed "
-            "them, they cannot be read from Kafka any more. Nothing was written; re-publish them or restore "
-            "them from another copy, and extract more often than the topic's retention.ms"
+            f"Kafka topic {topic!r} deleted messages before they were extracted ({detail}), by retention or "
+            "a records deletion; Kafka cannot return them. Nothing was written. Re-publish them if another "
+            "copy exists, then accept the gap with `lakehouse kafka-skip-lost`; extract more often than the "
+            "topic's retention.ms"
         )
     behind = [(p, committed[p], high) for p, (_low, high) in sorted(watermarks.items()) if p in committed
               and committed[p] > high]
@@ -279,7 +297,7 @@ def ensure_topic(settings: Settings, topic: str, partitions: int = 1, config: Ma
         admin.create_topics([new])[topic].result(timeout=METADATA_TIMEOUT)
     except KafkaException as exc:
         raise KafkaSourceError(f"cannot create Kafka topic {topic!r} at {settings.kafka_bootstrap}: "
-                               f"{exc.args[0]}") from exc
+                               f"{_reason(exc)}") from exc
     return True
 
 

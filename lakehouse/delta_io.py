@@ -72,6 +72,9 @@ def read_inserted_since(spark: SparkSession, path: str, after: int | None, upto:
     """Rows an append-only table gained in versions ``(after, upto]`` (all rows when ``after`` is None)."""
     if after is None:
         return read_table(spark, path, upto)
+    if after >= upto:
+        # Nothing new (one input of a multi-input table may be unchanged): the change feed rejects an empty range.
+        return read_table(spark, path, upto).limit(0)
     changes = (
         spark.read.format("delta")
         .option("readChangeFeed", "true")

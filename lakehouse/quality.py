@@ -83,6 +83,9 @@ class QualityGate:
             "pandas": self._context.data_sources.add_pandas(name="lakehouse-pandas"),
         }
         self._assets: dict[tuple[str, str], Any] = {}
+        # The GX result of each table's latest validation, kept so Data Docs can be built from the
+        # very results that gated the write (validating again after the write would cost a second pass).
+        self.last_validations: dict[str, Any] = {}
 
     def _batch_definition(self, engine: str, table: str) -> Any:
         if (engine, table) not in self._assets:
@@ -105,7 +108,7 @@ class QualityGate:
             rows = df.count()
         small = rows is not None and rows <= pandas_max_rows
         engine, data = ("pandas", df.toPandas()) if small else ("spark", df)
-        suite_name = f"{table}-suite"
+        suite_name = suite_name_of(table)
         existing = {suite.name for suite in self._context.suites.all()}
         if suite_name in existing:
             self._context.suites.delete(suite_name)
@@ -114,8 +117,13 @@ class QualityGate:
             suite.add_expectation(check.expectation)
         batch = self._batch_definition(engine, table).get_batch(batch_parameters={"dataframe": data})
         validation = batch.validate(suite)
+        self.last_validations[table] = validation
+        # GX groups results by column, not in suite order: pair each result with its check by
+        # expectation id, or a warn check's failure could be reported (and raised) as critical.
+        position = {check.expectation.id: index for index, check in enumerate(checks)}
+        outcomes = sorted(validation.results, key=lambda o: position.get(o.expectation_config.id, len(checks)))
         results = []
-        for check, outcome in zip(checks, validation.results, strict=True):
+        for check, outcome in zip(checks, outcomes, strict=True):
             detail = outcome.result or {}
             kwargs = outcome.expectation_config.kwargs
             observed = detail.get("observed_value")
@@ -131,6 +139,11 @@ class QualityGate:
                 )
             )
         return results
+
+
+def suite_name_of(table: str) -> str:
+    """The GX suite name of a table's checks (also the name of its Data Docs page)."""
+    return f"{table}-suite"
 
 
 def raise_on_critical(table: str, results: list[CheckResult]) -> None:

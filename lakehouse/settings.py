@@ -63,7 +63,18 @@ class Settings(BaseSettings):
     late_event_tolerance_hours: int = Field(24, description="Events further ahead of ingestion are quarantined.")
     freshness_warn_hours: float = 48.0
     volume_warn_ratio: float = 0.5
+    volume_window: int = Field(
+        7, ge=1, description="The volume monitor compares a table's last write with the mean of this many before it."
+    )
     alert_webhook_url: str | None = None
+    data_docs_dir: str | None = Field(
+        None,
+        description="Great Expectations Data Docs site: a folder or s3://bucket/prefix "
+        "(default: data_docs beside a local root, s3://<root bucket>/data_docs for an object-storage root).",
+    )
+    data_docs_keep_runs: int = Field(
+        30, ge=1, description="Runs whose validation results Data Docs keep; older ones are pruned."
+    )
 
     dashboard_port: int = 8501
     dashboard_cache_seconds: int = 60

@@ -1,4 +1,8 @@
-"""The build shared by silver tables fed by one bronze table: type, quarantine, de-duplicate.
+"""The build shared by silver tables fed by bronze tables: type, quarantine, de-duplicate.
+
+A table may read several bronze tables carrying the same contract (silver.events reads the
+landing files' bronze.events and Kafka's bronze.clickstream): their new rows are unioned by
+name before anything else, so every rule and the de-duplication see one batch.
 
 Quarantine comes before de-duplication, so a bad copy of a key never displaces a
 good one. The whole row ledger (rows in, per-rule rejections, distinct keys among
@@ -23,15 +27,22 @@ QUARANTINE_COLUMNS = (RECORD, RULE, REASON, "_source", "_ingest_file", "_ingest_
 
 @dataclass(frozen=True)
 class Cleaning:
-    """How one silver table is derived from its bronze input."""
+    """How one silver table is derived from its bronze inputs."""
 
-    bronze: str
+    bronze: tuple[str, ...]
     raw_columns: Sequence[str]
     typed: Callable[[DataFrame], DataFrame]
     rules: Callable[[BuildContext], list[RowRule]]
     to_silver: Callable[[DataFrame], DataFrame]
     dedup: Callable[[DataFrame], DataFrame]
     keys: Sequence[str]
+
+    def __post_init__(self) -> None:
+        # A lone table id is one input, never a sequence of characters.
+        if isinstance(self.bronze, str):
+            object.__setattr__(self, "bronze", (self.bronze,))
+        if not self.bronze:
+            raise ValueError("a silver table needs at least one bronze input")
 
 
 def _ledger(flagged: DataFrame, rules: list[RowRule], keys: Sequence[str]) -> tuple[int, int, dict[str, int]]:
@@ -48,13 +59,22 @@ def _ledger(flagged: DataFrame, rules: list[RowRule], keys: Sequence[str]) -> tu
     return int(row["rows_in"]), int(row["distinct_keys"]), by_rule
 
 
+def read_new_bronze(context: BuildContext, tables: Sequence[str]) -> DataFrame:
+    """New rows of every input since this table last read it; columns one input lacks are null."""
+    frames = [context.read_new(table_id) for table_id in tables]
+    batch = frames[0]
+    for frame in frames[1:]:
+        batch = batch.unionByName(frame, allowMissingColumns=True)
+    return batch
+
+
 def build_cleaned(context: BuildContext, cleaning: Cleaning) -> TableOutput:
-    bronze = context.read_new(cleaning.bronze)
+    bronze = read_new_bronze(context, cleaning.bronze)
     raw = F.to_json(F.struct(*[F.col(c) for c in [*cleaning.raw_columns, "_corrupt_record", "_rescued_data"]]))
     rules = cleaning.rules(context)
     flagged = context.cache(flag_first_failure(cleaning.typed(bronze.withColumn(RECORD, raw)), rules))
     rows_in, distinct_keys, by_rule = _ledger(flagged, rules, cleaning.keys)
-    if rows_in == 0:
+    if rows_in == 0 and context.exists(context.table.id):
         return TableOutput(data=None, note="no new bronze rows")
     quarantined = sum(by_rule.values())
     valid_rows = rows_in - quarantined

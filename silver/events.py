@@ -1,15 +1,26 @@
-"""silver.events — one row per event_id: typed clickstream events, first copy by event_ts wins."""
+"""silver.events — one row per event_id: typed clickstream events, first copy by event_ts wins.
+
+Events arrive as landing files (bronze.events) and, when Kafka is enabled, on the clickstream
+topic (bronze.clickstream). Both carry the same contract, so they are cleaned as one batch:
+an event delivered both ways collapses to one row like any other duplicate.
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
 
 from expectations import silver_events
 from lakehouse.catalog import TableDef
 from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.settings import Settings
 from silver.cleaning import Cleaning, build_cleaned
 from transforms import events as t
 
 RAW_COLUMNS = ("event_id", "event_ts", "user_id", "session_id", "event_type", "product_id", "order_id",
                "device", "country", "experiments", "properties")
+FILE_INPUT = "bronze.events"
+KAFKA_INPUT = "bronze.clickstream"
 
 
 def _rules(context: BuildContext):
@@ -17,7 +28,7 @@ def _rules(context: BuildContext):
 
 
 CLEANING = Cleaning(
-    bronze="bronze.events",
+    bronze=(FILE_INPUT,),
     raw_columns=RAW_COLUMNS,
     typed=t.typed_events,
     rules=_rules,
@@ -27,20 +38,31 @@ CLEANING = Cleaning(
 )
 
 
-def build(context: BuildContext) -> TableOutput:
-    return build_cleaned(context, CLEANING)
+def build(context: BuildContext, cleaning: Cleaning = CLEANING) -> TableOutput:
+    return build_cleaned(context, cleaning)
 
 
-TABLE = TableDef(
-    layer="silver",
-    name="events",
-    grain="One row per event_id.",
-    build=build,
-    inputs=("bronze.events",),
-    keys=("event_id",),
-    write="merge",
-    merge_condition=t.EVENT_MERGE_CONDITION,
-    suite=silver_events.suite,
-    quarantine=True,
-    description="Typed clickstream events; duplicates collapse to the first by event_ts, then ingestion order.",
-)
+def table(with_kafka: bool) -> TableDef:
+    """silver.events reading the landing files' bronze table, plus the Kafka one when ``with_kafka``."""
+    bronze = (FILE_INPUT, KAFKA_INPUT) if with_kafka else (FILE_INPUT,)
+    return TableDef(
+        layer="silver",
+        name="events",
+        grain="One row per event_id.",
+        build=build if bronze == CLEANING.bronze else partial(build, cleaning=replace(CLEANING, bronze=bronze)),
+        inputs=bronze,
+        keys=("event_id",),
+        write="merge",
+        merge_condition=t.EVENT_MERGE_CONDITION,
+        suite=silver_events.suite,
+        quarantine=True,
+        description="Typed clickstream events (landing files" + (" and Kafka" if with_kafka else "")
+        + "); duplicates collapse to the first by event_ts, then ingestion order.",
+    )
+
+
+def declare(settings: Settings) -> TableDef:
+    return table(settings.kafka_enabled)
+
+
+TABLE = table(with_kafka=False)

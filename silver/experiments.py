@@ -15,7 +15,7 @@ RAW_COLUMNS = ("experiment_id", "name", "variants", "allocation", "start_date", 
 KEYS = ("experiment_id",)
 
 CLEANING = Cleaning(
-    bronze="bronze.experiments",
+    bronze=("bronze.experiments",),
     raw_columns=RAW_COLUMNS,
     typed=t.typed_experiments,
     rules=lambda _context: t.experiment_rules(),

@@ -12,7 +12,7 @@ RAW_COLUMNS = ("order_id", "line_no", "order_ts", "customer_id", "product_id", "
                "discount", "status", "country")
 
 CLEANING = Cleaning(
-    bronze="bronze.orders",
+    bronze=("bronze.orders",),
     raw_columns=RAW_COLUMNS,
     typed=t.typed_order_lines,
     rules=lambda _context: t.order_line_rules(),

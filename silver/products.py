@@ -15,7 +15,7 @@ RAW_COLUMNS = ("product_id", "name", "category", "brand", "list_price", "cost")
 KEYS = ("product_id",)
 
 CLEANING = Cleaning(
-    bronze="bronze.products",
+    bronze=("bronze.products",),
     raw_columns=RAW_COLUMNS,
     typed=t.typed_products,
     rules=lambda _context: t.product_rules(),

@@ -14,7 +14,7 @@ from transforms.latest import LATER_INGESTED_WINS, latest_per_key
 RAW_COLUMNS = ("snapshot_date", "product_id", "warehouse", "on_hand", "reorder_point")
 
 CLEANING = Cleaning(
-    bronze="bronze.stock",
+    bronze=("bronze.stock",),
     raw_columns=RAW_COLUMNS,
     typed=t.typed_stock,
     rules=lambda _context: t.stock_rules(),

@@ -8,5 +8,5 @@ from silver import events, experiment_exposures, experiments, order_lines, produ
 
 
 def declare(settings: Settings) -> list[TableDef]:
-    return [events.TABLE, order_lines.TABLE, products.TABLE, stock.TABLE, experiments.TABLE,
+    return [events.declare(settings), order_lines.TABLE, products.TABLE, stock.TABLE, experiments.TABLE,
             experiment_exposures.TABLE]

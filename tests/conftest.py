@@ -34,7 +34,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     settings = make_settings(tmp_path_factory.mktemp("spark"))
-    session = create_spark_session(settings)
+    session = create_spark_session(settings, with_kafka=True)
     yield session
     session.stop()
 

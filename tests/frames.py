@@ -100,9 +100,11 @@ def silver_experiments(spark: SparkSession, records: Sequence[dict[str, Any]]) -
 class FakeContext:
     """The slice of ``BuildContext`` a build function uses, serving given frames instead of Delta reads."""
 
-    def __init__(self, spark: SparkSession, tables: dict[str, DataFrame], settings: Any = None) -> None:
+    def __init__(self, spark: SparkSession, tables: dict[str, DataFrame], settings: Any = None,
+                 table: Any = None) -> None:
         self.spark = spark
         self.settings = settings
+        self.table = table
         self.tables = tables
         self.run_id = "test-run"
         self.started_at = INGESTED_AT
@@ -114,10 +116,26 @@ class FakeContext:
     def read_new(self, table_id: str) -> DataFrame:
         return self.tables[table_id]
 
+    def exists(self, table_id: str) -> bool:
+        return table_id in self.tables
+
     def cache(self, df: DataFrame) -> DataFrame:
         return df
 
 
-def failed_checks(gate: Any, table_id: str, df: DataFrame, checks: list[Any]) -> set[tuple[str, str | None, str]]:
-    """(expectation type, column, severity) of every check of ``checks`` that ``df`` fails."""
-    return {(r.expectation, r.column, r.severity) for r in gate.validate(table_id, df, checks) if not r.success}
+def failed_checks(table: Any, df: DataFrame) -> set[tuple[str, str | None, str]]:
+    """(expectation type, column, severity) of every check of ``table``'s suite that ``df`` fails.
+
+    The gate validates small batches in pandas and large ones in Spark, so the suite must judge
+    alike on both engines: both are run (each with fresh expectations), and must agree.
+    """
+    from lakehouse.quality import QualityGate
+
+    gate = QualityGate()
+    by_engine = [
+        {(r.expectation, r.column, r.severity)
+         for r in gate.validate(table.id, df, table.suite(), pandas_max_rows=limit) if not r.success}
+        for limit in (0, 1_000_000)
+    ]
+    assert by_engine[0] == by_engine[1], f"spark and pandas disagree: {by_engine}"
+    return by_engine[0]

@@ -9,7 +9,6 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import category_daily
-from lakehouse.quality import QualityGate
 from tests.frames import FakeContext, failed_checks, silver_order_lines, silver_products
 
 
@@ -42,7 +41,7 @@ def test_suite_catches_duplicates_and_missing_category(spark: SparkSession) -> N
         "date date, category string, revenue decimal(38,6), units decimal(38,4)",
     )
     table = category_daily.TABLE
-    assert failed_checks(QualityGate(), table.id, bad, table.suite()) == {
+    assert failed_checks(table, bad) == {
         ("expect_compound_columns_to_be_unique", "date,category", "critical"),
         ("expect_column_values_to_not_be_null", "category", "critical"),
         ("expect_column_values_to_be_between", "units", "critical"),

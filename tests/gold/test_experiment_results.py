@@ -18,7 +18,6 @@ from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from gold import experiment_results
-from lakehouse.quality import QualityGate
 from tests.frames import FakeContext, failed_checks, silver_events, silver_experiments, silver_order_lines
 from transforms.experiments import experiment_exposures
 from transforms.stats import SUMMARY_COLUMNS, experiment_statistics
@@ -112,7 +111,7 @@ def test_suite_catches_impossible_results(spark: SparkSession) -> None:
         experiment_results.SCHEMA,
     )
     table = experiment_results.TABLE
-    assert failed_checks(QualityGate(), table.id, bad, table.suite()) == {
+    assert failed_checks(table, bad) == {
         ("expect_compound_columns_to_be_unique", "experiment_id,variant", "critical"),
         ("expect_column_pair_values_a_to_be_greater_than_b", None, "critical"),
         ("expect_column_values_to_be_between", "conversion_rate", "critical"),

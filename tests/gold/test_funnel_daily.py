@@ -8,7 +8,6 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import funnel_daily
-from lakehouse.quality import QualityGate
 from tests.frames import FakeContext, failed_checks, silver_events
 from transforms.funnel_daily import funnel_daily as transform
 
@@ -39,7 +38,7 @@ def test_suite_rejects_a_widening_funnel(spark: SparkSession) -> None:
         SCHEMA,
     )
     table = funnel_daily.TABLE
-    assert failed_checks(QualityGate(), table.id, bad, table.suite()) == {
+    assert failed_checks(table, bad) == {
         ("expect_compound_columns_to_be_unique", "session_date,device,step", "critical"),
         ("expect_column_values_to_be_in_set", "step", "critical"),
         ("expect_column_values_to_be_in_set", "step_name", "critical"),

@@ -9,7 +9,6 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import product_daily
-from lakehouse.quality import QualityGate
 from tests.frames import FakeContext, failed_checks, silver_events, silver_order_lines
 from transforms.product_daily import product_daily as transform
 
@@ -39,7 +38,7 @@ def test_suite_catches_duplicates_and_negative_measures(spark: SparkSession) -> 
         "revenue decimal(38,6), view_to_purchase_rate double, sales_spike boolean",
     )
     table = product_daily.TABLE
-    assert failed_checks(QualityGate(), table.id, bad, table.suite()) == {
+    assert failed_checks(table, bad) == {
         ("expect_compound_columns_to_be_unique", "product_id,date", "critical"),
         ("expect_column_values_to_be_between", "views", "critical"),
     }

@@ -8,7 +8,6 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import retention_cohorts
-from lakehouse.quality import QualityGate
 from tests.frames import FakeContext, failed_checks, silver_order_lines
 
 
@@ -33,7 +32,7 @@ def test_suite_catches_impossible_retention(spark: SparkSession) -> None:
         "retention_rate double",
     )
     table = retention_cohorts.TABLE
-    assert failed_checks(QualityGate(), table.id, bad, table.suite()) == {
+    assert failed_checks(table, bad) == {
         ("expect_compound_columns_to_be_unique", "cohort_month,month_offset", "critical"),
         ("expect_column_values_to_be_between", "retention_rate", "critical"),
         ("expect_column_pair_values_a_to_be_greater_than_b", None, "critical"),

@@ -7,7 +7,6 @@ import datetime as dt
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from lakehouse.quality import QualityGate
 from silver import experiment_exposures
 from tests.frames import FakeContext, failed_checks, silver_events, silver_experiments
 
@@ -49,7 +48,7 @@ def test_suite_catches_a_user_counted_twice(spark: SparkSession) -> None:
         "first_exposure_date date, variants_seen long",
     )
     table = experiment_exposures.TABLE
-    assert failed_checks(QualityGate(), table.id, bad, table.suite()) == {
+    assert failed_checks(table, bad) == {
         ("expect_compound_columns_to_be_unique", "user_id,experiment_id", "critical"),
         ("expect_column_values_to_not_be_null", "variant", "critical"),
         ("expect_column_values_to_be_between", "variants_seen", "warn"),

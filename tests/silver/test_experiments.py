@@ -6,7 +6,6 @@ import datetime as dt
 
 from pyspark.sql import SparkSession
 
-from lakehouse.quality import QualityGate
 from silver import experiments
 from tests.frames import EXPERIMENT_COLUMNS, FakeContext, bronze, failed_checks
 from transforms.latest import LATER_INGESTED_WINS
@@ -40,12 +39,14 @@ def test_suite_catches_duplicates_and_missing_dates(spark: SparkSession) -> None
     day = dt.date(2026, 10, 2)
     bad = spark.createDataFrame(
         [("exp_a", ["control"], {"control": 1.0}, day, day),
-         ("exp_a", ["control"], {"control": 1.0}, None, day - dt.timedelta(days=1))],
+         ("exp_a", ["control"], {"control": 1.0}, None, day),
+         ("exp_b", ["control"], {"control": 1.0}, day, day - dt.timedelta(days=1))],
         "experiment_id string, variants array<string>, allocation map<string,double>, start_date date, "
         "end_date date",
     )
-    failed = failed_checks(QualityGate(), experiments.TABLE.id, bad, experiments.TABLE.suite())
+    failed = failed_checks(experiments.TABLE, bad)
     assert failed == {
         ("expect_column_values_to_be_unique", "experiment_id", "critical"),
         ("expect_column_values_to_not_be_null", "start_date", "critical"),
+        ("expect_column_pair_values_a_to_be_greater_than_b", None, "warn"),
     }

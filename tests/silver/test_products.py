@@ -10,7 +10,6 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from lakehouse import delta_io
-from lakehouse.quality import QualityGate
 from lakehouse.runner import TableOutput
 from silver import products
 from tests.frames import PRODUCT_COLUMNS, FakeContext, bronze, failed_checks
@@ -74,7 +73,7 @@ def test_suite_catches_duplicates_and_missing_prices(spark: SparkSession) -> Non
         [("p1", "home", Decimal(1), Decimal(1)), ("p1", None, None, Decimal(-1)), ("p2", "toys", Decimal(2), None)],
         "product_id string, category string, list_price decimal(18,4), cost decimal(18,4)",
     )
-    failed = failed_checks(QualityGate(), products.TABLE.id, bad, products.TABLE.suite())
+    failed = failed_checks(products.TABLE, bad)
     assert failed == {
         ("expect_column_values_to_be_unique", "product_id", "critical"),
         ("expect_column_values_to_not_be_null", "list_price", "critical"),

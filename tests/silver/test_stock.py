@@ -7,7 +7,6 @@ import datetime as dt
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from lakehouse.quality import QualityGate
 from silver import stock
 from tests.frames import STOCK_COLUMNS, FakeContext, bronze, failed_checks
 from transforms.latest import LATER_INGESTED_WINS
@@ -43,7 +42,7 @@ def test_suite_catches_duplicate_keys_and_negative_stock(spark: SparkSession) ->
         [(day, "p1", "north", 5, 2), (day, "p1", "north", -1, 2), (day, "p2", "north", None, 2)],
         "snapshot_date date, product_id string, warehouse string, on_hand long, reorder_point long",
     )
-    failed = failed_checks(QualityGate(), stock.TABLE.id, bad, stock.TABLE.suite())
+    failed = failed_checks(stock.TABLE, bad)
     assert failed == {
         ("expect_compound_columns_to_be_unique", "snapshot_date,product_id,warehouse", "critical"),
         ("expect_column_values_to_not_be_null", "on_hand", "critical"),

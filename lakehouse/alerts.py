@@ -1,0 +1,137 @@
+"""Alerts: tell a person when a gate blocks a hop, or when gold finds a sales spike.
+
+Nothing is sent unless ``alert_webhook_url`` is set. Delivery goes through apprise (already
+installed with Prefect): a plain ``http(s)://`` webhook becomes apprise's ``json(s)://`` target,
+which POSTs ``{"version", "title", "message", "type", "attachments"}`` as JSON; any other apprise
+URL (``slack://``, ``mailto://``, ...) is used as given, so switching channel is a setting.
+
+An alert never raises: a dead webhook is logged and the run goes on (or fails) for its own
+reasons, since an alerting problem must not hide or replace the failure it reports.
+
+Sales spikes are alerted once: ``gold.product_daily`` is rebuilt whole by each run, so the alert
+names the (date, product) spikes present in the version this run wrote and absent from the
+version before it, not every historic spike again on every run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from lakehouse import delta_io
+from lakehouse.settings import Settings
+from lakehouse.storage import table_path
+
+if TYPE_CHECKING:
+    from lakehouse.quality import GateFailed
+    from lakehouse.runner import TableResult
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["info", "success", "warning", "failure"]
+
+SPIKE_TABLE = "gold.product_daily"
+SPIKE_COLUMN = "sales_spike"
+SPIKE_KEYS = ("date", "product_id")
+# One alert lists at most this many spikes; the rest are counted (a chat message, not a report).
+MAX_LISTED = 50
+
+
+def apprise_url(url: str) -> str:
+    """The apprise URL for ``url``: ``http(s)://`` webhooks become apprise's JSON POST target.
+
+    apprise reads plain query parameters as its own options; a webhook's own query parameters
+    (a token, say) must be prefixed with ``-`` to reach the endpoint, so they are rewritten.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return url
+    query = urlencode([(f"-{key}", value) for key, value in parse_qsl(parts.query, keep_blank_values=True)])
+    return urlunsplit(("jsons" if parts.scheme == "https" else "json", parts.netloc, parts.path, query, ""))
+
+
+def send(settings: Settings, title: str, body: str, kind: Kind = "warning") -> bool:
+    """POST one alert; True when it was delivered, False when not configured or not delivered."""
+    if not settings.alert_webhook_url:
+        return False
+    try:
+        import apprise
+
+        notifier = apprise.Apprise()
+        if not notifier.add(apprise_url(settings.alert_webhook_url)):
+            log.warning("alerts: alert_webhook_url is not a URL apprise can send to; alert not sent: %s", title)
+            return False
+        delivered = bool(notifier.notify(title=title, body=body, notify_type=kind))
+    except Exception as exc:  # an alerting problem must not mask what it reports
+        log.warning("alerts: sending %r failed: %s", title, exc)
+        return False
+    if not delivered:
+        log.warning("alerts: the webhook did not accept the alert: %s", title)
+    return delivered
+
+
+def gate_failed(settings: Settings, run_id: str, failure: GateFailed) -> bool:
+    """Alert that a critical check blocked ``failure.table`` (and everything downstream of it)."""
+    lines = [
+        f"Run {run_id}: a critical check failed on {failure.table}; it and every table downstream "
+        "of it were not written in this run.",
+        *(f"- {f.describe()}" for f in failure.failures),
+    ]
+    return send(settings, f"lakehouse: quality gate failed on {failure.table}", "\n".join(lines), "failure")
+
+
+def _spike_keys(settings: Settings, version: int) -> set[tuple[str, str]]:
+    import pyarrow.dataset as ds
+
+    reader = delta_io.open_reader(settings, table_path(settings, *SPIKE_TABLE.split(".", 1)))
+    if reader is None:
+        return set()
+    reader.load_as_version(version)
+    if SPIKE_COLUMN not in reader.schema().to_arrow().names:
+        return set()
+    # Filter after the scan, not in it: Spark writes no min/max statistics for booleans, and delta-rs
+    # turns the missing ones into fragment guards (``sales_spike >= null``) that prune every file.
+    rows = reader.to_pyarrow_dataset().to_table(columns=[*SPIKE_KEYS, SPIKE_COLUMN])
+    rows = rows.filter(ds.field(SPIKE_COLUMN) == True)  # noqa: E712 - an Arrow expression, not a Python test
+    return {(_text(d), str(p)) for d, p in zip(*(rows.column(k).to_pylist() for k in SPIKE_KEYS), strict=True)}
+
+
+def _text(value: object) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def new_sales_spikes(settings: Settings, version: int) -> list[tuple[str, str]]:
+    """(date, product_id) spikes in ``gold.product_daily`` at ``version`` that the version before lacked."""
+    now = _spike_keys(settings, version)
+    if not now or version == 0:
+        return sorted(now)
+    try:
+        before = _spike_keys(settings, version - 1)
+    except Exception as exc:  # the previous version may be vacuumed away: then every spike is news
+        log.warning("alerts: cannot read %s version %s (%s); alerting every spike", SPIKE_TABLE, version - 1, exc)
+        before = set()
+    return sorted(now - before)
+
+
+def sales_spikes(settings: Settings, run_id: str, results: Iterable[TableResult]) -> bool:
+    """Alert on new sales spikes when this run wrote ``gold.product_daily``; True when an alert was delivered."""
+    if not settings.alert_webhook_url:
+        return False
+    written = [r for r in results if r.table == SPIKE_TABLE and r.status == "written" and r.delta_version is not None]
+    if not written:
+        return False
+    version = written[-1].delta_version
+    assert version is not None
+    spikes = new_sales_spikes(settings, version)
+    if not spikes:
+        return False
+    listed = [f"- {day} product {product}" for day, product in spikes[:MAX_LISTED]]
+    if len(spikes) > MAX_LISTED:
+        listed.append(f"- ... and {len(spikes) - MAX_LISTED} more")
+    body = "\n".join(
+        [f"Run {run_id}: {len(spikes)} new sales spike(s) in {SPIKE_TABLE} (version {version}):", *listed]
+    )
+    return send(settings, f"lakehouse: {len(spikes)} sales spike(s) in {SPIKE_TABLE}", body, "warning")

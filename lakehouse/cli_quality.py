@@ -1,0 +1,46 @@
+"""``lakehouse quality``: what the checks of a run found, read back from the ops tables.
+
+Kept out of the main CLI module like the other optional commands; it needs no Spark session
+(ops and quarantine tables are read through delta-rs), so it answers in about a second.
+Exit code 1 says a critical check failed in that run, so a script or CI step can gate on it.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from lakehouse.settings import SettingsError
+
+EXIT_CRITICAL_FAILED = 1
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``quality`` to ``app``."""
+
+    @app.command("quality")
+    def quality_command(
+        run: str | None = typer.Option(None, "--run", help="Run id (default: the latest run)."),
+    ) -> None:
+        """Print the checks and monitors of a run, its quarantine counts per rule and where Data Docs are.
+
+        Exits 1 when a critical check failed in that run.
+        """
+        from pydantic import ValidationError
+
+        from lakehouse import reports
+        from lakehouse.cli import _settings
+
+        try:
+            settings = _settings()
+            report = reports.run_quality(settings, run)
+        except (SettingsError, ValidationError, OSError) as exc:
+            typer.secho(f"error: {str(exc).strip().splitlines()[0]}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(1) from exc
+        if report is None:
+            what = f"run {run}" if run else "any run"
+            typer.secho(f"error: no checks recorded for {what} in {settings.root}/ops", err=True,
+                        fg=typer.colors.RED)
+            raise typer.Exit(1)
+        typer.echo(reports.format_text(report))
+        if report.critical_failed:
+            raise typer.Exit(EXIT_CRITICAL_FAILED)
