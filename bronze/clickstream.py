@@ -76,9 +76,9 @@ def skip_lost_messages(spark: SparkSession, settings: Settings) -> dict[int, tup
     """Accept that unextracted messages are gone: move each affected partition to its earliest available offset.
 
     Without this an extract that found a gap fails forever, since Kafka will never return
-    those offsets. The move is an empty commit to bronze.clickstream whose user metadata
-    holds the new offsets and the skipped ranges, so the decision is recorded where the
-    offsets live. Returns the skipped ``[from, to)`` per partition (empty: nothing lost).
+    those offsets. The move is a commit without data to bronze.clickstream (a table property
+    naming the gap) whose user metadata holds the new offsets and the skipped ranges, so the
+    decision is recorded where the offsets live. Returns the skipped ``[from, to)`` per partition.
     """
     topic = settings.kafka_topic
     path = table_path(settings, "bronze", NAME)
@@ -92,7 +92,8 @@ def skip_lost_messages(spark: SparkSession, settings: Settings) -> dict[int, tup
         kafka.OFFSETS_KEY: {**previous, topic: {str(p): o for p, o in moved.items()}},
         "skipped_lost_offsets": {topic: {str(p): list(r) for p, r in lost.items()}},
     }
-    delta_io.append(delta_io.read_table(spark, path).limit(0), path, user_metadata=metadata)
+    skipped = ", ".join(f"{p}:{start}-{end}" for p, (start, end) in lost.items())
+    delta_io.set_properties(spark, path, {f"lakehouse.kafka.{topic}.skipped": skipped}, user_metadata=metadata)
     return lost
 
 

@@ -302,7 +302,9 @@ def failed_checks(results: pd.DataFrame) -> pd.DataFrame:
 def _latest_validation(results: pd.DataFrame) -> pd.DataFrame:
     if "checked_at" not in results.columns:
         return results
-    newest = results.groupby("table")["checked_at"].transform("max")
+    # Monitors are recorded after the gate checks of the same run: take the newest of each kind.
+    kind = results["expectation"].astype(str).str.startswith("monitor_") if "expectation" in results else False
+    newest = results.groupby([results["table"], kind])["checked_at"].transform("max")
     return results[results["checked_at"] == newest]
 
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 from prefect.tasks import Task, exponential_backoff
 
+from lakehouse import reports
 from lakehouse.catalog import TableDef
 from lakehouse.runner import Pipeline, TableResult
 from lakehouse.settings import load_settings
@@ -130,5 +131,8 @@ def medallion_pipeline(
             key="medallion-run-summary",
             table=rows,
             description=f"Run {pipeline.run_id}: rows written, quarantined and checks per table.",
+        )
+        create_markdown_artifact(
+            key="medallion-run-quality", markdown=reports.run_markdown(settings, pipeline.run_id)
         )
     return rows

@@ -11,12 +11,26 @@ Creating a limit that exists updates it, so ``deploy`` can be re-run freely.
 
 from __future__ import annotations
 
+import os
+
 import typer
 from pydantic import ValidationError
 
 from lakehouse.settings import Settings, SettingsError, load_settings
 
 TABLE_WRITE_LIMIT = 1
+
+
+def isolate_flow_imports() -> None:
+    """Keep the working directory off ``sys.path`` of the flow-run processes the runner starts.
+
+    The runner starts each flow run as ``python -m prefect.engine`` in the current directory,
+    and ``-m`` puts that directory first on ``sys.path``. A folder there named like one of our
+    packages (a lakehouse root called ``lakehouse/``, a ``gold/`` export) then shadows the
+    installed package as a namespace package, and the run dies with an ImportError. Python 3.11's
+    ``PYTHONSAFEPATH`` turns that off for every child.
+    """
+    os.environ.setdefault("PYTHONSAFEPATH", "1")
 
 
 class DeployError(RuntimeError):
@@ -99,4 +113,5 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"lakehouse root {settings.root}, landing {settings.landing}; serving (Ctrl+C to stop) ...")
         from prefect import serve
 
+        isolate_flow_imports()
         serve(*deployments, limit=limit, print_starting_message=False)

@@ -131,6 +131,22 @@ def append(
         _writer(df, "append", partition_by, change_feed, txn).save(path)
 
 
+def set_properties(
+    spark: SparkSession, path: str, properties: dict[str, str], *, user_metadata: dict[str, Any] | None = None
+) -> None:
+    """Set table properties in one commit that adds no data.
+
+    Delta commits nothing for an empty append, so a decision that must be recorded in the
+    table's history with its ``user_metadata`` (e.g. skipping Kafka offsets) is a property change.
+    """
+    def quoted(text: str) -> str:
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    assignments = ", ".join(f"{quoted(key)} = {quoted(value)}" for key, value in properties.items())
+    with _CommitMetadata(spark, user_metadata):
+        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({assignments})")
+
+
 def overwrite(
     df: DataFrame,
     path: str,

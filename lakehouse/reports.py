@@ -450,9 +450,12 @@ def run_markdown(settings: Settings, run_id: str) -> str:
                 f"{_count(r.unexpected_count)} | {_md(r.observed)} |" for r in failed.itertuples(index=False)]
     monitor_rows = report.monitor_checks
     if not monitor_rows.empty:
-        out += ["", "## Monitors", "", "| table | monitor | result | observed |", "|---|---|---|---|"]
-        out += [f"| {_md(r.table)} | {_md(r.expectation)} | {'ok' if r.success else 'WARN'} | {_md(r.observed)} |"
-                for r in monitor_rows.itertuples(index=False)]
+        out += ["", "## Monitors", "", "| table | freshness | volume |", "|---|---|---|"]
+        by_table: dict[str, dict[str, str]] = {}
+        for r in monitor_rows.itertuples(index=False):
+            by_table.setdefault(r.table, {})[r.expectation] = f"{'ok' if r.success else '**WARN**'}: {_md(r.observed)}"
+        out += [f"| {_md(table)} | {cells.get(monitors.FRESHNESS, '-')} | {cells.get(monitors.VOLUME, '-')} |"
+                for table, cells in by_table.items()]
     out += ["", "## Quarantine", ""]
     if report.quarantine:
         out += ["| table | rule | rows |", "|---|---|---:|"]

@@ -212,7 +212,9 @@ def test_run_markdown_summarises_checks_quarantine_and_docs(runs: Runs) -> None:
     text = reports.run_markdown(runs.settings, runs.first.run_id)
     assert text.startswith(f"# Quality of run `{runs.first.run_id}`")
     assert "| gold.daily_kpis | expect_column_values_to_be_between | orders | warn | 2 |" in text
-    assert "## Monitors" in text and "monitor_volume" in text
+    assert "## Monitors" in text
+    for table in TABLES:
+        assert f"| {table} | ok: last write " in text, table
     assert "## Quarantine" in text and "| silver." in text
     assert str(Path(runs.settings.root).parent / "data_docs" / "index.html") in text
     critical_text = reports.run_markdown(runs.settings, runs.second.run_id)

@@ -114,5 +114,7 @@ def test_data_docs_keep_only_the_newest_runs(tmp_path: Path) -> None:
     assert sorted(p.name for p in pages.iterdir()) == ["run-1", "run-2"]
     index = (tmp_path / "data_docs" / "index.html").read_text(encoding="utf-8")
     assert "run-2" in index and "run-0" not in index
+    suite_page = (tmp_path / "data_docs" / "expectations" / "gold" / "t-suite.html").read_text(encoding="utf-8")
+    assert "severity: critical" in suite_page
     stored = reports.gx_project_dir(settings) / "gx" / "uncommitted" / "validations" / "gold" / "t-suite"
     assert sorted(p.name for p in stored.iterdir()) == ["run-1", "run-2"]
