@@ -11,7 +11,8 @@ Creating a limit that exists updates it, so ``deploy`` can be re-run freely.
 
 from __future__ import annotations
 
-import os
+import importlib.util
+from pathlib import Path
 
 import typer
 from pydantic import ValidationError
@@ -19,22 +20,31 @@ from pydantic import ValidationError
 from lakehouse.settings import Settings, SettingsError, load_settings
 
 TABLE_WRITE_LIMIT = 1
+# Our top-level packages: the names a folder in the working directory must not take (see below).
+PACKAGES = ("lakehouse", "flows", "ingestion", "bronze", "silver", "gold", "transforms", "expectations", "dashboard")
 
 
-def isolate_flow_imports() -> None:
-    """Keep the working directory off ``sys.path`` of the flow-run processes the runner starts.
+def shadowing_folders(cwd: Path) -> list[str]:
+    """Folders of ``cwd`` that would shadow one of our packages inside a flow run.
 
-    The runner starts each flow run as ``python -m prefect.engine`` in the current directory,
-    and ``-m`` puts that directory first on ``sys.path``. A folder there named like one of our
-    packages (a lakehouse root called ``lakehouse/``, a ``gold/`` export) then shadows the
-    installed package as a namespace package, and the run dies with an ImportError. Python 3.11's
-    ``PYTHONSAFEPATH`` turns that off for every child.
+    Prefect imports a deployment's flow with the working directory first on ``sys.path``, and an
+    editable install's finder comes after the path entries, so a plain folder there named like
+    one of our packages (a lakehouse root called ``lakehouse/``, a ``gold/`` export) becomes a
+    namespace package that hides the real one: every run would crash with an ImportError.
+    The repo root itself is fine: its folders *are* the packages.
     """
-    os.environ.setdefault("PYTHONSAFEPATH", "1")
+    clashes = []
+    for name in PACKAGES:
+        folder = cwd / name
+        spec = importlib.util.find_spec(name)
+        real = Path(spec.origin).parent.resolve() if spec and spec.origin else None
+        if folder.is_dir() and folder.resolve() != real:
+            clashes.append(name)
+    return clashes
 
 
 class DeployError(RuntimeError):
-    """The Prefect server is missing or unusable."""
+    """The Prefect server or the working directory is unusable for serving."""
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -100,6 +110,12 @@ def register(app: typer.Typer) -> None:
         from flows.deployments import build_deployments, deployment_names
 
         try:
+            clashes = shadowing_folders(Path.cwd())
+            if clashes:
+                raise DeployError(
+                    f"the current folder holds {', '.join(f'{c}/' for c in clashes)}, which would hide the "
+                    "package of that name from flow runs; run `lakehouse deploy` from the repo root or an empty folder"
+                )
             url = prefect_api_url()
             settings = load_settings()  # a bad setting fails here, not in every scheduled run
             check_server(url)
@@ -113,5 +129,4 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"lakehouse root {settings.root}, landing {settings.landing}; serving (Ctrl+C to stop) ...")
         from prefect import serve
 
-        isolate_flow_imports()
         serve(*deployments, limit=limit, print_starting_message=False)

@@ -90,7 +90,8 @@ def create_spark_session(settings: Settings, with_kafka: bool = False) -> SparkS
     """Start (or reuse) the session for this process with the lakehouse's configuration.
 
     A running session is reused as is: Spark cannot add jars to a live JVM, so a
-    caller that needs Kafka must ask for it on the first call of the process.
+    caller that needs Kafka must ask for it on the first call of the process
+    (``with_kafka=True``, or ``kafka_enabled`` in the settings).
     """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

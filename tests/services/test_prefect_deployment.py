@@ -127,6 +127,21 @@ def test_deploy_without_a_server_is_one_clear_line() -> None:
     assert len(lines) == 1 and lines[0].startswith("error: PREFECT_API_URL is not set"), result.stderr
 
 
+def test_deploy_refuses_a_folder_that_shadows_a_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "lakehouse").mkdir()  # e.g. LAKEHOUSE_ROOT=lakehouse
+    (tmp_path / "data").mkdir()
+    assert cli_deploy.shadowing_folders(tmp_path) == ["lakehouse"]
+    assert cli_deploy.shadowing_folders(Path(cli_deploy.__file__).parents[1]) == []  # the repo root is fine
+
+    app = typer.Typer()
+    cli_deploy.register(app)
+    app.command("noop")(lambda: None)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["deploy"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: the current folder holds lakehouse/"), result.stderr
+
+
 # --------------------------------------------------------------------------- real server
 
 
@@ -170,11 +185,13 @@ def served(deploy_env: dict[str, str], lakehouse_dirs: Path, client: SyncPrefect
     """Bronze filled, then ``lakehouse deploy`` serving in the background; yields its log file."""
     run_lakehouse(["run", "--no-prefect", *table_args(BRONZE)], deploy_env, cwd=lakehouse_dirs)
     log = lakehouse_dirs / "deploy.log"
+    workdir = lakehouse_dirs / "work"  # not lakehouse_dirs: its lakehouse/ root would shadow the package
+    workdir.mkdir()
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [str(LAKEHOUSE_BIN), "deploy", "--limit", "1"],
             env=deploy_env,
-            cwd=lakehouse_dirs,
+            cwd=workdir,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
