@@ -17,3 +17,17 @@ def suite() -> list[Check]:
         critical(gxe.ExpectColumnValuesToBeBetween(column="session_conversion_rate", min_value=0,
                                                    max_value=1)),
     ]
+
+
+def revenue_reconciles(silver_sale_revenue: float) -> Check:
+    """Reconciliation: the days' revenue adds up to the revenue of every sale line in silver (critical).
+
+    A sale line outside the date spine, or counted twice by a join, breaks it. The tolerance
+    covers the float conversion of a decimal sum only.
+    """
+    tolerance = 1e-6 * max(1.0, abs(silver_sale_revenue))
+    return critical(
+        gxe.ExpectColumnSumToBeBetween(
+            column="revenue", min_value=silver_sale_revenue - tolerance, max_value=silver_sale_revenue + tolerance
+        )
+    )

@@ -18,3 +18,8 @@ def suite() -> list[Check]:
         # Users re-bucketed into another variant (cookie resets) should be rare; many means broken assignment.
         warn(gxe.ExpectColumnValuesToBeBetween(column="variants_seen", max_value=1, mostly=0.95)),
     ]
+
+
+def experiments_known(experiment_ids: list[str]) -> Check:
+    """Referential integrity: every exposure names an experiment of silver.experiments (critical)."""
+    return critical(gxe.ExpectColumnValuesToBeInSet(column="experiment_id", value_set=sorted(experiment_ids)))

@@ -18,3 +18,8 @@ def suite() -> list[Check]:
         critical(gxe.ExpectColumnValuesToBeBetween(column="discount", min_value=0, max_value=1)),
         warn(gxe.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES)),
     ]
+
+
+def products_known(product_ids: list[str]) -> Check:
+    """Referential integrity: every line's product is in silver.products (warn; nulls are not checked)."""
+    return warn(gxe.ExpectColumnValuesToBeInSet(column="product_id", value_set=sorted(product_ids)))

@@ -24,6 +24,7 @@ from lakehouse.maintenance import (
     check_retention,
     lakehouse_tables,
     maintain_table,
+    select_tables,
 )
 from lakehouse.settings import Settings, load_settings
 from lakehouse.spark import create_spark_session
@@ -36,15 +37,18 @@ from lakehouse.spark import create_spark_session
     retry_delay_seconds=RETRY_DELAYS,
     retry_condition_fn=retry_transient,
 )
-def maintain(spark: SparkSession, settings: Settings, table_id: str, retention_hours: float) -> MaintenanceResult:
-    """Compact and vacuum one table."""
-    result = maintain_table(spark, settings, table_id, retention_hours)
+def maintain(
+    spark: SparkSession, settings: Settings, table_id: str, retention_hours: float, optimize: bool, vacuum: bool
+) -> MaintenanceResult:
+    """Compact and/or vacuum one table."""
+    result = maintain_table(spark, settings, table_id, retention_hours, optimize=optimize, vacuum=vacuum)
     get_run_logger().info(
-        "%s: %s, files %s -> %s, version %s -> %s in %.1f s",
+        "%s: %s, compacted %s files into %s, vacuumed %s, version %s -> %s in %.1f s",
         result.table,
         result.status,
         result.files_removed,
         result.files_added,
+        result.files_vacuumed,
         result.version_before,
         result.version_after,
         result.seconds,
@@ -53,19 +57,30 @@ def maintain(spark: SparkSession, settings: Settings, table_id: str, retention_h
 
 
 @flow(name="maintenance", log_prints=True)
-def maintenance(retention_hours: float = MIN_RETENTION_HOURS) -> list[dict[str, Any]]:
-    """OPTIMIZE + VACUUM (retention at least 168 h) every table the pipeline writes."""
+def maintenance(
+    retention_hours: float = MIN_RETENTION_HOURS,
+    tables: list[str] | None = None,
+    optimize: bool = True,
+    vacuum: bool = True,
+) -> list[dict[str, Any]]:
+    """OPTIMIZE and/or VACUUM (retention at least 168 h) every table the pipeline writes, or only ``tables``."""
     check_retention(retention_hours)  # fail before a JVM starts
     settings = load_settings()
+    chosen = select_tables(lakehouse_tables(load_catalog(settings)), tables)
     spark = create_spark_session(settings)
     results = [
-        maintain.with_options(tags=[table_tag(table_id)])(spark, settings, table_id, retention_hours)
-        for table_id in lakehouse_tables(load_catalog(settings))
+        maintain.with_options(tags=[table_tag(table_id)])(
+            spark, settings, table_id, retention_hours, optimize, vacuum
+        )
+        for table_id in chosen
     ]
     rows = [asdict(r) for r in results]
     create_table_artifact(
         key="maintenance-summary",
         table=rows,
-        description=f"OPTIMIZE + VACUUM (retention {retention_hours} h) per table.",
+        description=" + ".join(
+            step for step, on in (("OPTIMIZE", optimize), (f"VACUUM (retention {retention_hours} h)", vacuum)) if on
+        )
+        + " per table.",
     )
     return rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pyspark.sql import functions as F
+
 from expectations import gold_daily_kpis
 from lakehouse.catalog import TableDef
 from lakehouse.runner import BuildContext, TableOutput
@@ -9,8 +11,13 @@ from transforms.kpis import daily_kpis
 
 
 def build(context: BuildContext) -> TableOutput:
-    frame = daily_kpis(context.read("silver.events"), context.read("silver.order_lines"))
-    return TableOutput(data=context.cache(frame.coalesce(1)))
+    order_lines = context.read("silver.order_lines")
+    frame = daily_kpis(context.read("silver.events"), order_lines)
+    sale_revenue = order_lines.filter(F.col("is_sale")).agg(F.sum("line_revenue")).first()[0]
+    return TableOutput(
+        data=context.cache(frame.coalesce(1)),
+        checks=[gold_daily_kpis.revenue_reconciles(float(sale_revenue or 0))],
+    )
 
 
 TABLE = TableDef(

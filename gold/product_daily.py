@@ -26,6 +26,7 @@ TABLE = TableDef(
     build=build,
     inputs=("silver.events", "silver.order_lines"),
     keys=("product_id", "date"),
+    date_column="date",
     write="overwrite",
     suite=gold_product_daily.suite,
     description="Daily product views, add-to-carts, units, revenue, view-to-purchase rate and sales spikes.",

@@ -35,7 +35,7 @@ class LandingFile:
 class LandingStore(Protocol):
     def list(self, pattern: str) -> list[LandingFile]: ...
 
-    def read_bytes(self, file: LandingFile) -> bytes: ...
+    def read_bytes(self, file: LandingFile, limit: int | None = None) -> bytes: ...
 
 
 def _sha256(path: Path) -> str:
@@ -62,8 +62,10 @@ class LocalLanding:
                 found.append(LandingFile(relative, str(path), path.stat().st_size, _sha256(path)))
         return sorted(found)
 
-    def read_bytes(self, file: LandingFile) -> bytes:
-        return (self.root / file.path).read_bytes()
+    def read_bytes(self, file: LandingFile, limit: int | None = None) -> bytes:
+        """The file's bytes, or only its first ``limit`` bytes (a CSV header needs no more)."""
+        with (self.root / file.path).open("rb") as handle:
+            return handle.read() if limit is None else handle.read(limit)
 
 
 class MinioLanding:
@@ -102,8 +104,10 @@ class MinioLanding:
                 )
         return sorted(found)
 
-    def read_bytes(self, file: LandingFile) -> bytes:
-        response = self.client.get_object(self.location.bucket, self._key(file.path))
+    def read_bytes(self, file: LandingFile, limit: int | None = None) -> bytes:
+        """The object's bytes, or only its first ``limit`` bytes (one ranged GET)."""
+        length = limit if limit is not None and limit < file.size else 0
+        response = self.client.get_object(self.location.bucket, self._key(file.path), length=length)
         try:
             return response.read()
         finally:

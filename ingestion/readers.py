@@ -9,10 +9,12 @@ rejection happen in silver, where a rule can say why.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import quote
 
@@ -22,11 +24,13 @@ from pyspark.sql import types as T
 
 from ingestion.landing import LandingFile, LandingStore
 from ingestion.sources import Source
+from lakehouse.schema_policy import check_header
 
 CORRUPT = "_corrupt_record"
 RESCUED = "_rescued_data"
 INGEST_FILE = "_ingest_file"
 INGEST_SEQ = "_ingest_seq"
+HEADER_BYTES = 64 * 1024
 
 
 def raw_schema(columns: Iterable[str]) -> T.StructType:
@@ -79,7 +83,29 @@ def _read_jsonl(spark: SparkSession, source: Source, uris: list[str]) -> DataFra
                             keep=(INGEST_FILE, INGEST_SEQ))
 
 
-def _read_csv(spark: SparkSession, source: Source, uris: list[str]) -> DataFrame:
+def _csv_header(source: Source, file: LandingFile, store: LandingStore) -> list[str]:
+    """The file's header row, read from its first 64 KiB (decompressed when gzipped)."""
+    head = store.read_bytes(file, limit=HEADER_BYTES)
+    if file.path.endswith(".gz"):
+        head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
+    text = head.decode(source.options.get("encoding", "utf-8"), errors="replace").lstrip("\ufeff")
+    first = text.splitlines()[0] if text else ""
+    quote_char = source.options.get("quote", '"') or '"'
+    row = next(csv.reader([first], delimiter=source.options.get("sep", ","), quotechar=quote_char), [])
+    return [name.strip() for name in row]
+
+
+def _read_csv(spark: SparkSession, source: Source, files: list[LandingFile], store: LandingStore) -> DataFrame:
+    """One Spark scan per distinct header; undeclared columns go to ``_rescued_data`` as JSON.
+
+    Every file's header is checked against the declared columns first: a missing declared
+    column refuses the batch with a schema diff (``lakehouse.schema_policy``).
+    """
+    by_header: dict[tuple[str, ...], list[str]] = {}
+    for file in files:
+        header = _csv_header(source, file, store)
+        check_header(f"source {source.name}: {file.path}", source.read_columns, header)
+        by_header.setdefault(tuple(header), []).append(file.spark_uri)
     options = {
         "header": "true",
         "enforceSchema": "false",
@@ -90,13 +116,26 @@ def _read_csv(spark: SparkSession, source: Source, uris: list[str]) -> DataFrame
         "escape": '"',
         **source.options,
     }
-    frame = spark.read.options(**options).schema(raw_schema(source.read_columns)).csv(uris)
-    return frame.select(
-        "*",
-        F.lit(None).cast("string").alias(RESCUED),
-        F.col("_metadata.file_path").alias(INGEST_FILE),
-        F.monotonically_increasing_id().alias(INGEST_SEQ),
-    )
+    frames = []
+    for header, uris in by_header.items():
+        extra = [name for name in header if name not in source.read_columns]
+        frame = spark.read.options(**options).schema(raw_schema(header)).csv(uris)
+        extras_json = F.to_json(F.struct(*[F.col(f"`{name}`") for name in extra])) if extra else None
+        # to_json leaves null fields out, so a row whose extra cells are all empty rescues nothing.
+        rescued = F.when(extras_json != "{}", extras_json) if extras_json is not None else F.lit(None)
+        frames.append(
+            frame.select(
+                *[F.col(f"`{name}`") for name in source.read_columns],
+                CORRUPT,
+                rescued.cast("string").alias(RESCUED),
+                F.col("_metadata.file_path").alias(INGEST_FILE),
+                F.monotonically_increasing_id().alias(INGEST_SEQ),
+            )
+        )
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    return result
 
 
 def _read_parquet(spark: SparkSession, source: Source, uris: list[str]) -> DataFrame:
@@ -165,6 +204,7 @@ def _xlsx_records(source: Source, file: LandingFile, content: bytes) -> list[tup
             return _corrupt_document(source, file, f"workbook has no sheet {sheet_name!r}")
         rows = workbook[sheet_name].iter_rows(values_only=True)
         header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
+        check_header(f"source {source.name}: {file.path} (sheet {sheet_name})", source.read_columns, header)
         records = [
             {name: value for name, value in zip(header, row, strict=False) if name}
             for row in rows
@@ -197,7 +237,6 @@ _DOCUMENT_PARSERS: dict[str, Callable[[Source, LandingFile, bytes], list[tuple]]
 }
 _SPARK_READERS: dict[str, Callable[[SparkSession, Source, list[str]], DataFrame]] = {
     "jsonl": _read_jsonl,
-    "csv": _read_csv,
     "parquet": _read_parquet,
 }
 
@@ -248,8 +287,11 @@ def read_source(
     spark: SparkSession, source: Source, files: list[LandingFile], store: LandingStore
 ) -> DataFrame:
     """Read ``files`` of ``source`` into one DataFrame of bronze columns (nothing is dropped)."""
-    if source.format in _SPARK_READERS:
-        frame = _SPARK_READERS[source.format](spark, source, [f.spark_uri for f in files])
+    if source.format in _SPARK_READERS or source.format == "csv":
+        if source.format == "csv":
+            frame = _read_csv(spark, source, files, store)
+        else:
+            frame = _SPARK_READERS[source.format](spark, source, [f.spark_uri for f in files])
         frame = frame.withColumn(INGEST_FILE, _relative_file(files))
     else:
         parse = _DOCUMENT_PARSERS[source.format]

@@ -69,15 +69,24 @@ class Catalog:
             unknown = [name for name in table.inputs if name not in by_id]
             if unknown:
                 raise CatalogError(f"{table.id} reads undeclared tables {unknown}")
-        sorter = TopologicalSorter({t.id: set(t.inputs) for t in tables})
         try:
-            order = list(sorter.static_order())
+            TopologicalSorter({t.id: set(t.inputs) for t in tables}).prepare()
         except CycleError as exc:
             raise CatalogError(f"table inputs form a cycle: {exc.args[1]}") from exc
         layer_rank = {"bronze": 0, "silver": 1, "gold": 2}
-        # Stable, readable order: by layer, then by dependency order within the layer.
-        position = {table_id: index for index, table_id in enumerate(order)}
-        self._tables = sorted(by_id.values(), key=lambda t: (layer_rank[t.layer], position[t.id]))
+        # Stable, readable order: by layer, then the declaration order, moving a table only
+        # as far as needed to come after its inputs.
+        pending = sorted(tables, key=lambda t: layer_rank[t.layer])
+        ordered: list[TableDef] = []
+        placed: set[str] = set()
+        while pending:
+            ready = next((t for t in pending if placed.issuperset(t.inputs)), None)
+            if ready is None:
+                raise CatalogError(f"{pending[0].id} reads a table of a later layer: {list(pending[0].inputs)}")
+            ordered.append(ready)
+            placed.add(ready.id)
+            pending.remove(ready)
+        self._tables = ordered
         self._by_id = by_id
 
     def __iter__(self):

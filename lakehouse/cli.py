@@ -206,6 +206,52 @@ def backfill(
     typer.echo(f"done in {time.monotonic() - started:.0f} s")
 
 
+def _maintain(tables: list[str] | None, retention_hours: float, optimize: bool, vacuum: bool) -> None:
+    """Run the ``maintenance`` flow for ``optimize`` and/or ``vacuum`` and print one line per table."""
+    from flows.maintenance import maintenance
+
+    started = time.monotonic()
+    try:
+        _warm_spark(_settings())
+        rows = maintenance(retention_hours=retention_hours, tables=tables, optimize=optimize, vacuum=vacuum)
+    except (*_handled_errors(), ValueError) as exc:
+        raise _fail(exc) from exc
+    for row in rows:
+        if row["status"] == "missing":
+            typer.echo(f"{row['table']:<32} not written yet")
+            continue
+        done = []
+        if optimize:
+            done.append(f"compacted {row['files_removed']} files into {row['files_added']}")
+        if vacuum:
+            done.append(f"vacuumed {row['files_vacuumed'] or 0} files")
+        typer.echo(f"{row['table']:<32} {', '.join(done)}, version {row['version_before']} -> {row['version_after']}")
+    typer.echo(f"done in {time.monotonic() - started:.0f} s")
+
+
+_TABLES_OPTION = typer.Option(None, "--table", help="Only these tables (e.g. ops.ingest_log); repeatable.")
+_RETENTION_OPTION = typer.Option(168.0, "--retention-hours", help="Keep files younger than this; >= 168 (7 days).")
+
+
+@app.command()
+def optimize(
+    table: list[str] = _TABLES_OPTION,
+    vacuum: bool = typer.Option(False, "--vacuum/--no-vacuum", help="Also VACUUM afterwards."),
+    retention_hours: float = _RETENTION_OPTION,
+) -> None:
+    """Compact the small files of every table (Delta OPTIMIZE), as the Prefect flow ``maintenance``."""
+    _maintain(table or None, retention_hours, optimize=True, vacuum=vacuum)
+
+
+@app.command()
+def vacuum(
+    table: list[str] = _TABLES_OPTION,
+    retention_hours: float = _RETENTION_OPTION,
+) -> None:
+    """Delete data files no version within the retention needs (Delta VACUUM; never below 7 days)."""
+    _maintain(table or None, retention_hours, optimize=False, vacuum=True)
+
+
 @app.command()
 def dashboard(
     port: int = typer.Option(None, help="Port on 127.0.0.1 (default: LAKEHOUSE_DASHBOARD_PORT or 8501)."),

@@ -61,6 +61,24 @@ def latest_user_metadata(settings: Settings, path: str, key: str) -> dict[str, A
     return None
 
 
+# Commits that rewrite or delete files without changing what the table says.
+MAINTENANCE_OPERATIONS = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
+
+
+def data_changed(settings: Settings, path: str, after: int, upto: int) -> bool:
+    """Whether any commit in ``(after, upto]`` changed the table's data (maintenance commits do not)."""
+    reader = open_reader(settings, path)
+    if reader is None:
+        return True
+    for commit in reader.history():
+        version = commit.get("version")
+        if version is None or not after < int(version) <= upto:
+            continue
+        if commit.get("operation") not in MAINTENANCE_OPERATIONS:
+            return True
+    return False
+
+
 def read_table(spark: SparkSession, path: str, version: int | None = None) -> DataFrame:
     reader = spark.read.format("delta")
     if version is not None:
@@ -154,10 +172,18 @@ def overwrite(
     partition_by: Sequence[str] = (),
     user_metadata: dict[str, Any] | None = None,
     replace_where: str | None = None,
+    replace_schema: bool = False,
 ) -> None:
-    """Replace the whole table, or only the rows matching ``replace_where``."""
+    """Replace the whole table, or only the rows matching ``replace_where``.
+
+    ``replace_schema`` lets a full rebuild change the table's schema; any other overwrite
+    must match it (the schema policy decides before anything is written).
+    """
+    replace_schema = replace_schema and replace_where is None
     with _CommitMetadata(df.sparkSession, user_metadata):
-        writer = _writer(df, "overwrite", partition_by, False, None).option("overwriteSchema", "false")
+        writer = _writer(df, "overwrite", partition_by, False, None).option(
+            "overwriteSchema", str(replace_schema).lower()
+        )
         if replace_where is not None:
             writer = writer.option("replaceWhere", replace_where)
         writer.save(path)
@@ -190,3 +216,22 @@ def merge(
             .whenNotMatchedInsertAll()
             .execute()
         )
+
+
+def evolve_schema(
+    spark: SparkSession, path: str, added: Sequence[tuple[str, str]], widened: Sequence[tuple[str, str]]
+) -> None:
+    """Add columns and widen column types in place, ahead of a write that brings them.
+
+    Widening enables Delta's type-widening table feature; readers keep reading old files, whose
+    values are widened on read. Each statement is its own commit without user metadata, so it
+    never looks like a build watermark.
+    """
+    table = f"delta.`{path}`"
+    if added:
+        columns = ", ".join(f"`{name}` {kind}" for name, kind in added)
+        spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({columns})")
+    if widened:
+        spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('delta.enableTypeWidening' = 'true')")
+        for name, kind in widened:
+            spark.sql(f"ALTER TABLE {table} ALTER COLUMN `{name}` TYPE {kind}")

@@ -10,8 +10,9 @@ files that a concurrent reader or a slow writer still needs, and would break the
 the runner relies on for "read the input at the version this run saw". Spark's own
 ``retentionDurationCheck`` stays on as a second guard.
 
-Maintenance commits carry no user metadata, so they never look like a build watermark to the
-runner; OPTIMIZE commits are ``dataChange=false``, so silver's change-feed reads skip them.
+Maintenance commits (OPTIMIZE, and the VACUUM START/END entries Delta logs) carry no user
+metadata, so they never look like a build watermark to the runner, and none of them changes data,
+so silver's change-feed reads skip them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class MaintenanceResult:
     status: str
     files_removed: int = 0
     files_added: int = 0
+    files_vacuumed: int | None = None
     version_before: int | None = None
     version_after: int | None = None
     seconds: float = 0.0
@@ -54,6 +56,16 @@ def lakehouse_tables(catalog: Catalog) -> list[str]:
     return tables
 
 
+def select_tables(known: list[str], wanted: list[str] | None) -> list[str]:
+    """``wanted`` in the order of ``known`` (all of them when None); an unknown name is an error, not a no-op."""
+    if not wanted:
+        return known
+    unknown = sorted(set(wanted) - set(known))
+    if unknown:
+        raise ValueError(f"unknown table(s) {', '.join(unknown)}; expected some of {', '.join(known)}")
+    return [table for table in known if table in wanted]
+
+
 def check_retention(retention_hours: float) -> float:
     """Refuse a VACUUM retention below 7 days rather than silently raising it: the caller asked for it."""
     if retention_hours < MIN_RETENTION_HOURS:
@@ -65,7 +77,13 @@ def check_retention(retention_hours: float) -> float:
 
 
 def maintain_table(
-    spark: SparkSession, settings: Settings, table_id: str, retention_hours: float = MIN_RETENTION_HOURS
+    spark: SparkSession,
+    settings: Settings,
+    table_id: str,
+    retention_hours: float = MIN_RETENTION_HOURS,
+    *,
+    optimize: bool = True,
+    vacuum: bool = True,
 ) -> MaintenanceResult:
     """OPTIMIZE (bin-packing compaction) then VACUUM one table; a table not written yet is reported missing."""
     from delta.tables import DeltaTable
@@ -78,13 +96,18 @@ def maintain_table(
         return MaintenanceResult(table_id, "missing")
     table = DeltaTable.forPath(spark, path)
     before = _version(table)
-    metrics = table.optimize().executeCompaction().select("metrics.numFilesAdded", "metrics.numFilesRemoved").first()
-    table.vacuum(float(retention_hours))
+    metrics = None
+    if optimize:
+        compaction = table.optimize().executeCompaction()
+        metrics = compaction.select("metrics.numFilesAdded", "metrics.numFilesRemoved").first()
+    if vacuum:
+        table.vacuum(float(retention_hours))
     return MaintenanceResult(
         table_id,
         "maintained",
         files_removed=int(metrics["numFilesRemoved"]) if metrics else 0,
         files_added=int(metrics["numFilesAdded"]) if metrics else 0,
+        files_vacuumed=_vacuumed(table) if vacuum else None,
         version_before=before,
         version_after=_version(table),
         seconds=round(time.monotonic() - started, 2),
@@ -93,6 +116,14 @@ def maintain_table(
 
 def _version(table) -> int:
     return int(table.history(1).select("version").first()["version"])
+
+
+def _vacuumed(table) -> int | None:
+    """Files the VACUUM just deleted, from its "VACUUM END" commit (None when vacuum logging is off)."""
+    for row in table.history(2).select("operation", "operationMetrics").collect():
+        if row["operation"] == "VACUUM END":
+            return int((row["operationMetrics"] or {}).get("numDeletedFiles", 0))
+    return None
 
 
 def maintain_lakehouse(

@@ -21,9 +21,9 @@ from typing import Any
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
-from lakehouse import alerts, delta_io, ops
+from lakehouse import alerts, delta_io, ops, schema_policy
 from lakehouse.catalog import Catalog, TableDef, load_catalog
-from lakehouse.quality import CheckResult, GateFailed, QualityGate, raise_on_critical
+from lakehouse.quality import Check, CheckResult, GateFailed, QualityGate, raise_on_critical
 from lakehouse.settings import Settings
 from lakehouse.storage import table_path
 
@@ -69,6 +69,9 @@ class TableOutput:
     commit_metadata: dict[str, Any] = field(default_factory=dict)
     # Delta idempotent-write id (app id, version) for append tables: a retried write of the same batch is a no-op.
     txn: tuple[str, int] | None = None
+    # Checks only the build can state, because they compare with another table at this run's pinned
+    # version: referential integrity value sets, reconciliation totals. Gated with the table's suite.
+    checks: list[Check] = field(default_factory=list)
 
 
 @dataclass
@@ -126,6 +129,16 @@ class BuildContext:
     def read(self, table_id: str) -> DataFrame:
         """The whole input table at the version this run saw when the table started."""
         return delta_io.read_table(self.spark, self.path(table_id), self.versions[table_id])
+
+    def read_reference(self, table_id: str) -> DataFrame | None:
+        """The latest version of a table a check compares with but the build does not depend on.
+
+        It is not an input: its changes do not trigger a rebuild, and a missing table gives None
+        (the check is then left out) instead of making this table wait for it.
+        """
+        if not self.exists(table_id):
+            return None
+        return delta_io.read_table(self.spark, self.path(table_id))
 
     def read_new(self, table_id: str) -> DataFrame:
         """Input rows committed since this table last consumed ``table_id`` (all rows on a full refresh)."""
@@ -190,9 +203,18 @@ class Pipeline:
         missing = [name for name, version in versions.items() if version is None]
         if missing:
             return f"waiting for {', '.join(missing)}"
-        if not self.full_refresh and all(watermarks.get(k) == v for k, v in versions.items()):
+        if not self.full_refresh and all(self._unchanged(k, watermarks.get(k), v) for k, v in versions.items()):
             return "inputs unchanged"
         return None
+
+    def _unchanged(self, table_id: str, seen: int | None, now: int | None) -> bool:
+        """The input is where the last build saw it, or only maintenance (OPTIMIZE, VACUUM) committed since."""
+        if seen == now:
+            return True
+        if seen is None or now is None or now < seen:
+            return False
+        layer, name = table_id.split(".", 1)
+        return not delta_io.data_changed(self.settings, table_path(self.settings, layer, name), seen, now)
 
     def run_table(self, table_id: str) -> TableResult:
         """Build, gate and write one table. Raises :class:`GateFailed` when a critical check fails."""
@@ -214,10 +236,11 @@ class Pipeline:
                 result = TableResult(table.id, table.layer, "skipped",
                                      delta_io.table_version(self.settings, path), message=output.note)
                 return self._record(result, started)
+            self._apply_schema_policy(table, output.data, path)
             checks = self.gate.validate(
                 table.id,
                 output.data,
-                table.suite() if table.suite else [],
+                [*(table.suite() if table.suite else []), *output.checks],
                 rows=output.ledger.rows_out if output.ledger else None,
                 pandas_max_rows=self.settings.gate_pandas_max_rows,
             )
@@ -275,11 +298,14 @@ class Pipeline:
         data = output.data
         assert data is not None
         replace_where = output.replace_where
-        if self.dates is not None and table.date_column and table.write == "overwrite" and self._exists(path):
-            # Backfill: replace only the window's dates; rows outside it stay as they are.
-            start, end = self.dates
-            replace_where = f"`{table.date_column}` BETWEEN DATE'{start}' AND DATE'{end}'"
-            data = data.filter(replace_where)
+        if table.date_column and table.write == "overwrite" and self._exists(path):
+            if self.dates is not None:
+                # Backfill: replace only the window's dates; rows outside it stay as they are.
+                start, end = self.dates
+                replace_where = f"`{table.date_column}` BETWEEN DATE'{start}' AND DATE'{end}'"
+                data = data.filter(replace_where)
+            elif not self.full_refresh:
+                data, replace_where = self._changed_dates_only(table, data, path)
         if table.write == "append":
             delta_io.append(data, path, partition_by=table.partition_by, user_metadata=metadata,
                             change_feed=table.change_feed, txn=output.txn)
@@ -288,9 +314,55 @@ class Pipeline:
                            partition_by=table.partition_by, user_metadata=metadata)
         else:
             delta_io.overwrite(data, path, partition_by=table.partition_by, user_metadata=metadata,
-                               replace_where=replace_where)
+                               replace_where=replace_where, replace_schema=self.full_refresh)
         if output.ingest_records:
             ops.append_records(self.spark, self.settings, "ingest_log", output.ingest_records)
+
+    def _apply_schema_policy(self, table: TableDef, data: DataFrame, path: str) -> None:
+        """Refuse a breaking schema change before the gate runs; apply allowed ones to the table first.
+
+        A full rebuild of an overwritten table may replace the schema (the deliberate way to change
+        a contract); every other write must match the table, up to bronze adding a column a source
+        newly declares and the widenings of :func:`lakehouse.schema_policy.is_widening`.
+        """
+        rebuilds = self.full_refresh and self.dates is None and table.write != "append"
+        if rebuilds or not self._exists(path):
+            return
+        current = delta_io.read_table(self.spark, path).schema
+        diff = schema_policy.check_write(table.id, current, data.schema, allow_added=table.layer == "bronze")
+        if diff.added or diff.widened:
+            log.info("%s: evolving schema: %s", table.id, "; ".join(diff.lines()))
+            delta_io.evolve_schema(
+                self.spark, path, diff.added, [(name, new) for name, _old, new in diff.widened]
+            )
+
+    def _changed_dates_only(self, table: TableDef, data: DataFrame, path: str) -> tuple[DataFrame, str | None]:
+        """The rows of the dates whose gold rows changed, and the ``replaceWhere`` that replaces just those dates.
+
+        Gold is computed from all of silver at the pinned versions, so every look-back (the 7-day
+        spike baseline, a customer's first order date behind ``new_customers``) is already right
+        in ``data``; comparing it with the current table finds every date a change reached, late
+        data and moved first orders included, without a widening rule per metric that could miss
+        one. Only those dates are rewritten. When the schema changed, the whole table is replaced.
+        """
+        current = delta_io.read_table(self.spark, path)
+        if [(f.name, f.dataType) for f in current.schema] != [(f.name, f.dataType) for f in data.schema]:
+            return data, None
+        date = table.date_column
+        assert date is not None
+        changed = data.exceptAll(current).select(date).union(current.exceptAll(data).select(date)).distinct()
+        dates = sorted(row[0] for row in changed.collect())  # one row per date: small
+        if not dates:
+            # Nothing moved, but the commit must still record the new input versions (an empty
+            # replace commits nothing in Delta): rewrite the latest date with its identical rows.
+            latest = data.agg({date: "max"}).first()[0]
+            if latest is None:
+                return data, None
+            dates = [latest]
+        listed = ", ".join(f"DATE'{day}'" for day in dates)
+        predicate = f"`{date}` IN ({listed})"
+        log.info("%s: replacing %d changed date(s) of %s", table.id, len(dates), date)
+        return data.filter(predicate), predicate
 
     def _exists(self, path: str) -> bool:
         return delta_io.table_version(self.settings, path) is not None

@@ -26,7 +26,12 @@ def build(context: BuildContext) -> TableOutput:
     assert counts is not None
     rows_in, keys = int(counts["rows_in"]), int(counts["keys"])
     ledger = Ledger(rows_in=rows_in, rows_out=keys, quarantined=0, deduplicated=rows_in - keys)
-    return TableOutput(data=context.cache(first_exposures(exposures)), ledger=ledger)
+    known = [row[0] for row in context.read("silver.experiments").select("experiment_id").collect()]
+    return TableOutput(
+        data=context.cache(first_exposures(exposures)),
+        ledger=ledger,
+        checks=[silver_experiment_exposures.experiments_known(known)],
+    )
 
 
 TABLE = TableDef(

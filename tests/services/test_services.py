@@ -164,9 +164,11 @@ def test_minio_put_and_list(minio_server: ServiceStatus, service_settings: Setti
         secure=False,
     )
     payload = b'{"order_id": 1}\n'
-    client.put_object(service_settings.s3_bucket, "landing/orders/part-0.json", io.BytesIO(payload), len(payload))
-    names = [o.object_name for o in client.list_objects(service_settings.s3_bucket, prefix="landing/", recursive=True)]
-    assert names == ["landing/orders/part-0.json"]
+    # A prefix of its own: other service tests upload landing files into the same bucket.
+    prefix = f"test-put-and-list-{uuid.uuid4().hex}/"
+    client.put_object(service_settings.s3_bucket, f"{prefix}orders/part-0.json", io.BytesIO(payload), len(payload))
+    names = [o.object_name for o in client.list_objects(service_settings.s3_bucket, prefix=prefix, recursive=True)]
+    assert names == [f"{prefix}orders/part-0.json"]
     assert client.get_object(service_settings.s3_bucket, names[0]).read() == payload
 
 
