@@ -39,12 +39,32 @@ from typing import Any
 
 import duckdb
 
-EVENT_COLUMNS = ("event_id", "event_ts", "user_id", "session_id", "event_type", "product_id", "order_id",
-                 "device", "country", "experiments", "properties")
-ORDER_COLUMNS = ("order_id", "line_no", "order_ts", "customer_id", "product_id", "quantity", "unit_price",
-                 "discount", "status", "country")
-EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "remove_from_cart", "begin_checkout", "purchase",
-               "search")
+EVENT_COLUMNS = (
+    "event_id",
+    "event_ts",
+    "user_id",
+    "session_id",
+    "event_type",
+    "product_id",
+    "order_id",
+    "device",
+    "country",
+    "experiments",
+    "properties",
+)
+ORDER_COLUMNS = (
+    "order_id",
+    "line_no",
+    "order_ts",
+    "customer_id",
+    "product_id",
+    "quantity",
+    "unit_price",
+    "discount",
+    "status",
+    "country",
+)
+EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "remove_from_cart", "begin_checkout", "purchase", "search")
 EVENT_GLOB, ORDER_GLOB = "events/*.jsonl*", "orders/*.csv"
 # YYYY-MM-DD, optional [T or space]hh:mm[:ss[.fraction]], optional Z or +-hh[:mm] / +-hhmm (METRICS.md).
 ISO_TIMESTAMP = r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$"
@@ -134,8 +154,10 @@ def _register_files(con: duckdb.DuckDBPyConnection, landing: Path, batches: Sequ
 
 def _load_events(con: duckdb.DuckDBPyConnection, uris: list[str]) -> None:
     if not uris:
-        con.execute(f"CREATE TABLE raw_events AS SELECT {', '.join(f'NULL::VARCHAR AS {c}' for c in EVENT_COLUMNS)},"
-                    " NULL::VARCHAR AS filename, NULL::BIGINT AS ordinality LIMIT 0")
+        con.execute(
+            f"CREATE TABLE raw_events AS SELECT {', '.join(f'NULL::VARCHAR AS {c}' for c in EVENT_COLUMNS)},"
+            " NULL::VARCHAR AS filename, NULL::BIGINT AS ordinality LIMIT 0"
+        )
         return
     con.execute(
         f"""
@@ -151,8 +173,10 @@ def _load_events(con: duckdb.DuckDBPyConnection, uris: list[str]) -> None:
 def _load_orders(con: duckdb.DuckDBPyConnection, uris: list[str]) -> int:
     """Load order rows; returns how many rows were rejected as malformed (field count != header)."""
     if not uris:
-        con.execute(f"CREATE TABLE raw_orders AS SELECT {', '.join(f'NULL::VARCHAR AS {c}' for c in ORDER_COLUMNS)},"
-                    " NULL::VARCHAR AS filename, NULL::BIGINT AS ordinality LIMIT 0")
+        con.execute(
+            f"CREATE TABLE raw_orders AS SELECT {', '.join(f'NULL::VARCHAR AS {c}' for c in ORDER_COLUMNS)},"
+            " NULL::VARCHAR AS filename, NULL::BIGINT AS ordinality LIMIT 0"
+        )
         return 0
     con.execute(
         f"""
@@ -430,8 +454,14 @@ def main(argv: list[str] | None = None) -> int:
     print("seconds:", json.dumps(result.seconds))
     print("counts:", json.dumps(result.counts))
     if args.json:
-        args.json.write_text(json.dumps({"seconds": result.seconds, "counts": result.counts,
-                                         "daily_kpis": result.daily_kpis}, default=str, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {"seconds": result.seconds, "counts": result.counts, "daily_kpis": result.daily_kpis},
+                default=str,
+                indent=2,
+            )
+            + "\n"
+        )
     return 0
 
 

@@ -284,8 +284,14 @@ def prepare_workload(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
     key = f"workload-e{args.events}-d{args.days}-i{args.incremental_days}-s{args.seed}"
     folder = args.workdir / key
     manifest_path = folder / "manifest.json"
-    wanted = {"events_target": args.events, "days": args.days, "incremental_days": args.incremental_days,
-              "seed": args.seed, "start": START.isoformat(), "generator": _generator_digest()}
+    wanted = {
+        "events_target": args.events,
+        "days": args.days,
+        "incremental_days": args.incremental_days,
+        "seed": args.seed,
+        "start": START.isoformat(),
+        "generator": _generator_digest(),
+    }
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
         if args.skip_generate or all(manifest.get(k) == v for k, v in wanted.items()):
@@ -336,8 +342,10 @@ def prepare_workload(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
         "generation_peak_rss_mb": generator_peak_mb,
     }
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"workload: {base_events:,} events in the full-run files, {extra_events:,} held back "
-          f"({seconds:.0f} s to generate, peak RSS {generator_peak_mb} MB)")
+    print(
+        f"workload: {base_events:,} events in the full-run files, {extra_events:,} held back "
+        f"({seconds:.0f} s to generate, peak RSS {generator_peak_mb} MB)"
+    )
     return folder, manifest
 
 
@@ -370,8 +378,12 @@ def files_by_layer(root: Path) -> dict[str, dict[str, int]]:
             actions = DeltaTable(str(log_dir.parent)).get_add_actions(flatten=True)
             live += actions.num_rows
             live_rows += sum(v for v in actions.column("num_records").to_pylist() if v is not None)
-        out[layer] = {"files_on_disk": len(on_disk), "bytes_on_disk": sum(p.stat().st_size for p in on_disk),
-                      "live_files": live, "live_rows": live_rows}
+        out[layer] = {
+            "files_on_disk": len(on_disk),
+            "bytes_on_disk": sum(p.stat().st_size for p in on_disk),
+            "live_files": live,
+            "live_rows": live_rows,
+        }
     return out
 
 
@@ -391,21 +403,23 @@ def table_report(report: Any, cost: dict[str, Any] | None = None) -> list[dict[s
     for result in report.results:
         seconds = {k: float(result.seconds.get(k, 0.0)) for k in ("build", "gate", "write")}
         total = sum(seconds.values())
-        rows.append({
-            "table": result.table,
-            "layer": result.layer,
-            "status": result.status,
-            **seconds,
-            "total": round(total, 3),
-            "rows": result.rows_written,
-            "rows_per_s": round(result.rows_written / total) if result.rows_written and total > 0 else None,
-            "table_wall": cost.get(result.table, {}).get("wall"),
-            "cpu": cost.get(result.table, {}).get("cpu"),
-            "quarantined": result.quarantined,
-            "deduplicated": result.deduplicated,
-            "delta_version": result.delta_version,
-            "message": result.message,
-        })
+        rows.append(
+            {
+                "table": result.table,
+                "layer": result.layer,
+                "status": result.status,
+                **seconds,
+                "total": round(total, 3),
+                "rows": result.rows_written,
+                "rows_per_s": round(result.rows_written / total) if result.rows_written and total > 0 else None,
+                "table_wall": cost.get(result.table, {}).get("wall"),
+                "cpu": cost.get(result.table, {}).get("cpu"),
+                "quarantined": result.quarantined,
+                "deduplicated": result.deduplicated,
+                "delta_version": result.delta_version,
+                "message": result.message,
+            }
+        )
     return rows
 
 
@@ -419,14 +433,16 @@ class CountOnlyGate:
     def __init__(self) -> None:
         self.last_validations: dict[str, Any] = {}  # what the runner's reports read from a real gate
 
-    def validate(self, table: str, df: Any, checks: list[Any], rows: int | None = None,
-                 pandas_max_rows: int = 0) -> list[Any]:
+    def validate(
+        self, table: str, df: Any, checks: list[Any], rows: int | None = None, pandas_max_rows: int = 0
+    ) -> list[Any]:
         df.count()
         return []
 
 
-def run_pipeline(settings: Any, spark: Any, label: str, monitor: Monitor,
-                 gate: str = "gx") -> tuple[Any, float, dict[str, Any]]:
+def run_pipeline(
+    settings: Any, spark: Any, label: str, monitor: Monitor, gate: str = "gx"
+) -> tuple[Any, float, dict[str, Any]]:
     """One pipeline run, table by table (as the Prefect flow drives it), then the ops records.
 
     Returns the report, the wall time and, per table, the wall and CPU seconds of this process tree
@@ -448,8 +464,10 @@ def run_pipeline(settings: Any, spark: Any, label: str, monitor: Monitor,
         cost[table.id] = {"wall": round(time.perf_counter() - wall0, 3), "cpu": round(monitor.tree_cpu() - cpu0, 1)}
     wall0, cpu0 = time.perf_counter(), monitor.tree_cpu()
     pipeline.finish()
-    cost["ops records (finish)"] = {"wall": round(time.perf_counter() - wall0, 3),
-                                    "cpu": round(monitor.tree_cpu() - cpu0, 1)}
+    cost["ops records (finish)"] = {
+        "wall": round(time.perf_counter() - wall0, 3),
+        "cpu": round(monitor.tree_cpu() - cpu0, 1),
+    }
     report = RunReport(pipeline.run_id, list(pipeline.results), None)
     return report, time.perf_counter() - started, cost
 
@@ -488,8 +506,13 @@ def compare_kpis(spark_rows: list[dict[str, Any]], duck_rows: list[dict[str, Any
         a, b = s["session_conversion_rate"], d["session_conversion_rate"]
         if (a is None) != (b is None) or (a is not None and b is not None and abs(a - b) > RATE_TOLERANCE):
             mismatches.append(f"{day} session_conversion_rate: Spark {a} vs DuckDB {b}")
-    return {"dates_spark": len(spark_by), "dates_duckdb": len(duck_by), "equal": not mismatches,
-            "max_abs_money_diff": str(max_money), "mismatches": mismatches}
+    return {
+        "dates_spark": len(spark_by),
+        "dates_duckdb": len(duck_by),
+        "equal": not mismatches,
+        "max_abs_money_diff": str(max_money),
+        "mismatches": mismatches,
+    }
 
 
 def compare_silver(root: Path, counts: dict[str, Any]) -> dict[str, Any]:
@@ -498,8 +521,10 @@ def compare_silver(root: Path, counts: dict[str, Any]) -> dict[str, Any]:
         "silver.events rows": (table_rows(root, "silver", "events"), counts["silver_events"]),
         "quarantine.events rows": (table_rows(root, "quarantine", "events"), counts["events_quarantined"]),
         "silver.order_lines rows": (table_rows(root, "silver", "order_lines"), counts["silver_order_lines"]),
-        "quarantine.order_lines rows": (table_rows(root, "quarantine", "order_lines"),
-                                        counts["order_lines_quarantined"]),
+        "quarantine.order_lines rows": (
+            table_rows(root, "quarantine", "order_lines"),
+            counts["order_lines_quarantined"],
+        ),
     }
     return {name: {"spark": a, "duckdb": b, "equal": a == b} for name, (a, b) in pairs.items()}
 
@@ -525,11 +550,34 @@ def _md_table(headers: list[str], rows: list[list[Any]]) -> str:
 
 
 def _stage_rows(tables: list[dict[str, Any]]) -> list[list[Any]]:
-    rows = [[t["table"], t["status"], t["build"], t["gate"], t["write"], t["total"], t["rows"], t["rows_per_s"],
-             t.get("cpu")] for t in tables]
+    rows = [
+        [
+            t["table"],
+            t["status"],
+            t["build"],
+            t["gate"],
+            t["write"],
+            t["total"],
+            t["rows"],
+            t["rows_per_s"],
+            t.get("cpu"),
+        ]
+        for t in tables
+    ]
     sums = {k: round(sum(t.get(k) or 0 for t in tables), 3) for k in ("build", "gate", "write", "total", "cpu")}
-    rows.append(["**sum of tables**", "", sums["build"], sums["gate"], sums["write"], sums["total"], None, None,
-                 round(sums["cpu"], 1)])
+    rows.append(
+        [
+            "**sum of tables**",
+            "",
+            sums["build"],
+            sums["gate"],
+            sums["write"],
+            sums["total"],
+            None,
+            None,
+            round(sums["cpu"], 1),
+        ]
+    )
     return rows
 
 
@@ -539,64 +587,135 @@ def _layer_rows(run: dict[str, Any]) -> list[list[Any]]:
     for layer in ("bronze", "silver", "gold"):
         chosen = [t for t in tables if t["layer"] == layer]
         total = sum(t["total"] for t in chosen)
-        rows.append([layer, round(sum(t["build"] for t in chosen), 1), round(sum(t["gate"] for t in chosen), 1),
-                     round(sum(t["write"] for t in chosen), 1), round(total, 1), f"{100 * total / wall:.0f}%",
-                     round(sum(t.get("cpu") or 0 for t in chosen), 1)])
+        rows.append(
+            [
+                layer,
+                round(sum(t["build"] for t in chosen), 1),
+                round(sum(t["gate"] for t in chosen), 1),
+                round(sum(t["write"] for t in chosen), 1),
+                round(total, 1),
+                f"{100 * total / wall:.0f}%",
+                round(sum(t.get("cpu") or 0 for t in chosen), 1),
+            ]
+        )
     other = wall - sum(t["total"] for t in tables)
-    rows.append(["runner: watermarks, skips, ops records", None, None, None, round(other, 1),
-                 f"{100 * other / wall:.0f}%", None])
+    rows.append(
+        [
+            "runner: watermarks, skips, ops records",
+            None,
+            None,
+            None,
+            round(other, 1),
+            f"{100 * other / wall:.0f}%",
+            None,
+        ]
+    )
     return rows
 
 
 def render(result: dict[str, Any]) -> str:
     out: list[str] = []
     w = result["workload"]
-    out.append(f"## Pipeline benchmark: {w['base_events']:,} events ({w['days']} days) + "
-               f"{w['extra_events']:,} events ({w['incremental_days']} day) incremental")
+    out.append(
+        f"## Pipeline benchmark: {w['base_events']:,} events ({w['days']} days) + "
+        f"{w['extra_events']:,} events ({w['incremental_days']} day) incremental"
+    )
     out.append("")
     if result.get("settings", {}).get("gate") == "count":
-        out.append("**Ablation `--gate count`: no expectations were validated; the gate only materialised each "
-                   "table's frame.**")
+        out.append(
+            "**Ablation `--gate count`: no expectations were validated; the gate only materialised each "
+            "table's frame.**"
+        )
         out.append("")
-    out.append(f"Machine: {result['machine']['cpus']} CPUs, {result['machine']['memory_gb']} GB RAM, "
-               f"{result['machine']['platform']}; load average at start {result['machine']['loadavg_start']}.")
+    out.append(
+        f"Machine: {result['machine']['cpus']} CPUs, {result['machine']['memory_gb']} GB RAM, "
+        f"{result['machine']['platform']}; load average at start {result['machine']['loadavg_start']}."
+    )
     out.append("")
     for run in ("full", "incremental"):
         r = result["runs"][run]
         out.append(f"### {run.capitalize()} run: {r['wall_seconds']:.1f} s")
         out.append("")
-        out.append(_md_table(["table", "status", "build s", "gate s", "write s", "total s", "rows", "rows/s",
-                              "CPU s"], _stage_rows(r["tables"])))
+        out.append(
+            _md_table(
+                ["table", "status", "build s", "gate s", "write s", "total s", "rows", "rows/s", "CPU s"],
+                _stage_rows(r["tables"]),
+            )
+        )
         out.append("")
         finish = r.get("finish", {"wall": 0.0, "cpu": 0.0})
-        out.append(f"Ops records (finish): {finish['wall']:.1f} s wall, {finish['cpu']:.1f} CPU s. "
-                   "CPU s = CPU seconds of the benchmark's process tree (Spark JVM + Python) while the table ran.")
+        out.append(
+            f"Ops records (finish): {finish['wall']:.1f} s wall, {finish['cpu']:.1f} CPU s. "
+            "CPU s = CPU seconds of the benchmark's process tree (Spark JVM + Python) while the table ran."
+        )
         out.append("")
-        out.append(_md_table(["layer", "build s", "gate s", "write s", "total s", "share of run", "CPU s"],
-                             _layer_rows(r)))
+        out.append(
+            _md_table(["layer", "build s", "gate s", "write s", "total s", "share of run", "CPU s"], _layer_rows(r))
+        )
         out.append("")
     out.append("### Phases (wall, CPU, load, memory)")
     out.append("")
-    out.append(_md_table(
-        ["phase", "wall s", "CPU s (ours)", "CPU s (others)", "machine busy", "load 1m start/mean/max",
-         "JVM peak RSS MB", "Python peak RSS MB"],
-        [[p["name"], p["seconds"], p["cpu_ours_s"], p["cpu_others_s"], f"{p['machine_busy_pct']:.0f}%",
-          f"{p['load_start']:.2f} / {p['load_mean']:.2f} / {p['load_max']:.2f}", p["jvm_peak_rss_mb"] or None,
-          p["python_peak_rss_mb"]] for p in result["phases"]],
-    ))
+    out.append(
+        _md_table(
+            [
+                "phase",
+                "wall s",
+                "CPU s (ours)",
+                "CPU s (others)",
+                "machine busy",
+                "load 1m start/mean/max",
+                "JVM peak RSS MB",
+                "Python peak RSS MB",
+            ],
+            [
+                [
+                    p["name"],
+                    p["seconds"],
+                    p["cpu_ours_s"],
+                    p["cpu_others_s"],
+                    f"{p['machine_busy_pct']:.0f}%",
+                    f"{p['load_start']:.2f} / {p['load_mean']:.2f} / {p['load_max']:.2f}",
+                    p["jvm_peak_rss_mb"] or None,
+                    p["python_peak_rss_mb"],
+                ]
+                for p in result["phases"]
+            ],
+        )
+    )
     out.append("")
-    out.append(f"JVM VmHWM (kernel peak RSS over the whole session): {result['memory']['jvm_vmhwm_mb']} MB; "
-               f"Python ru_maxrss: {result['memory']['python_maxrss_mb']} MB.")
+    out.append(
+        f"JVM VmHWM (kernel peak RSS over the whole session): {result['memory']['jvm_vmhwm_mb']} MB; "
+        f"Python ru_maxrss: {result['memory']['python_maxrss_mb']} MB."
+    )
     out.append("")
     out.append("### Parquet files under the lakehouse root")
     out.append("")
     rows = []
     for layer in LAYERS:
         a, b = result["files"]["after_full"][layer], result["files"]["after_incremental"][layer]
-        rows.append([layer, a["files_on_disk"], b["files_on_disk"], b["live_files"],
-                     round(b["bytes_on_disk"] / 2**20, 1), b["live_rows"]])
-    out.append(_md_table(["layer", "files after full", "files after incr.", "live files (latest snapshots)",
-                          "MB on disk", "live rows"], rows))
+        rows.append(
+            [
+                layer,
+                a["files_on_disk"],
+                b["files_on_disk"],
+                b["live_files"],
+                round(b["bytes_on_disk"] / 2**20, 1),
+                b["live_rows"],
+            ]
+        )
+    out.append(
+        _md_table(
+            [
+                "layer",
+                "files after full",
+                "files after incr.",
+                "live files (latest snapshots)",
+                "MB on disk",
+                "live rows",
+            ],
+            rows,
+        )
+    )
     out.append("")
     out.append("### Spark vs DuckDB (landing -> silver events/order lines -> gold.daily_kpis)")
     out.append("")
@@ -609,23 +728,53 @@ def render(result: dict[str, Any]) -> str:
         same_cpu = sum(t.get("cpu") or 0 for t in result["runs"][run]["tables"] if t["table"] in SAME_HOP)
         duck_s = ref["seconds"]["total"]
         duck_cpu = next((p["cpu_ours_s"] for p in result["phases"] if p["name"] == f"duckdb_{run}"), None)
-        rows.append([run, spark_wall, round(same, 1), round(same_cpu, 1), duck_s, duck_cpu,
-                     f"{same / duck_s:.0f}x" if duck_s else None,
-                     f"{same_cpu / duck_cpu:.0f}x" if duck_cpu and same_cpu else None,
-                     "equal" if ref["kpis"]["equal"] else f"{len(ref['kpis']['mismatches'])} mismatches",
-                     ref["kpis"]["max_abs_money_diff"],
-                     "equal" if all(v["equal"] for v in ref["silver"].values()) else "differ"])
+        rows.append(
+            [
+                run,
+                spark_wall,
+                round(same, 1),
+                round(same_cpu, 1),
+                duck_s,
+                duck_cpu,
+                f"{same / duck_s:.0f}x" if duck_s else None,
+                f"{same_cpu / duck_cpu:.0f}x" if duck_cpu and same_cpu else None,
+                "equal" if ref["kpis"]["equal"] else f"{len(ref['kpis']['mismatches'])} mismatches",
+                ref["kpis"]["max_abs_money_diff"],
+                "equal" if all(v["equal"] for v in ref["silver"].values()) else "differ",
+            ]
+        )
     n_tables = len(result["runs"]["full"]["tables"])
-    out.append(_md_table(["state", f"Spark run s ({n_tables} tables)", "Spark s, same 5 tables",
-                          "Spark CPU s, same 5", "DuckDB s", "DuckDB CPU s", "wall ratio", "CPU ratio", "daily_kpis",
-                          "max money diff", "silver/quarantine rows"], rows))
+    out.append(
+        _md_table(
+            [
+                "state",
+                f"Spark run s ({n_tables} tables)",
+                "Spark s, same 5 tables",
+                "Spark CPU s, same 5",
+                "DuckDB s",
+                "DuckDB CPU s",
+                "wall ratio",
+                "CPU ratio",
+                "daily_kpis",
+                "max money diff",
+                "silver/quarantine rows",
+            ],
+            rows,
+        )
+    )
     out.append("")
-    out.append("Same hop = " + ", ".join(SAME_HOP) + " (build + gate + write). DuckDB recomputes from the "
-               "landing files each time (for the incremental state: all files, as two ingestion batches), builds "
-               "both silver tables and daily_kpis and writes them as Parquet.")
+    out.append(
+        "Same hop = " + ", ".join(SAME_HOP) + " (build + gate + write). DuckDB recomputes from the "
+        "landing files each time (for the incremental state: all files, as two ingestion batches), builds "
+        "both silver tables and daily_kpis and writes them as Parquet."
+    )
     out.append("")
-    out.append("DuckDB phases (s): " + "; ".join(
-        f"{run}: " + ", ".join(f"{k} {v}" for k, v in d[run]["seconds"].items()) for run in ("full", "incremental")))
+    out.append(
+        "DuckDB phases (s): "
+        + "; ".join(
+            f"{run}: " + ", ".join(f"{k} {v}" for k, v in d[run]["seconds"].items()) for run in ("full", "incremental")
+        )
+    )
     for run in ("full", "incremental"):
         ref = d[run]
         for name, pair in ref["silver"].items():
@@ -650,18 +799,31 @@ def _git_state() -> dict[str, Any]:
         except OSError:
             return ""
 
-    return {"commit": git("rev-parse", "--short", "HEAD").strip(),
-            "dirty_files": [line[3:] for line in git("status", "--porcelain").splitlines() if line[:2] != "??"]}
+    return {
+        "commit": git("rev-parse", "--short", "HEAD").strip(),
+        "dirty_files": [line[3:] for line in git("status", "--porcelain").splitlines() if line[:2] != "??"],
+    }
 
 
 def _machine() -> dict[str, Any]:
     meminfo = _read("/proc/meminfo") or ""
     total_kb = next((int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal:")), 0)
-    cpu_model = next((line.split(":", 1)[1].strip() for line in (_read("/proc/cpuinfo") or "").splitlines()
-                      if line.startswith("model name")), platform.processor())
-    return {"cpus": os.cpu_count(), "cpu_model": cpu_model, "memory_gb": round(total_kb / 2**20, 1),
-            "platform": platform.platform(), "python": platform.python_version(),
-            "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
+    cpu_model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in (_read("/proc/cpuinfo") or "").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "memory_gb": round(total_kb / 2**20, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -670,18 +832,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=14, help="days of landing data in the full run")
     parser.add_argument("--incremental-days", type=int, default=1, help="days added before the incremental run")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/lakehouse-bench"),
-                        help="workload cache, lakehouse root and results (default /tmp/lakehouse-bench)")
-    parser.add_argument("--skip-generate", action="store_true",
-                        help="never generate: use the workload already in --workdir for these parameters")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("/tmp/lakehouse-bench"),
+        help="workload cache, lakehouse root and results (default /tmp/lakehouse-bench)",
+    )
+    parser.add_argument(
+        "--skip-generate",
+        action="store_true",
+        help="never generate: use the workload already in --workdir for these parameters",
+    )
     parser.add_argument("--shuffle-partitions", type=int, default=None, help="default: the settings' value")
     parser.add_argument("--driver-memory", default=None, help="spark.driver.memory (default: the settings' value)")
-    parser.add_argument("--gate", choices=("gx", "count"), default="gx",
-                        help="gx: the real quality gates; count: ablation that only materialises each table")
+    parser.add_argument(
+        "--gate",
+        choices=("gx", "count"),
+        default="gx",
+        help="gx: the real quality gates; count: ablation that only materialises each table",
+    )
     parser.add_argument("--duckdb-threads", type=int, default=None, help="default: all cores")
     parser.add_argument("--output", type=Path, default=None, help="JSON result file (default under WORKDIR/results)")
-    parser.add_argument("--render", type=Path, default=None, metavar="JSON",
-                        help="only print the Markdown report of a saved result file")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="only print the Markdown report of a saved result file",
+    )
     args = parser.parse_args(argv)
     if args.events < 1 or args.days < 1 or args.incremental_days < 1:
         parser.error("--events, --days and --incremental-days must be positive")
@@ -714,8 +892,12 @@ def main(argv: list[str] | None = None) -> int:
         from lakehouse.settings import load_settings
         from lakehouse.spark import create_spark_session
 
-        overrides: dict[str, Any] = {"root": str(root), "landing": str(landing), "kafka_enabled": False,
-                                     "sources_file": None}
+        overrides: dict[str, Any] = {
+            "root": str(root),
+            "landing": str(landing),
+            "kafka_enabled": False,
+            "sources_file": None,
+        }
         if args.shuffle_partitions:
             overrides["shuffle_partitions"] = args.shuffle_partitions
         if args.driver_memory:
@@ -734,10 +916,21 @@ def main(argv: list[str] | None = None) -> int:
         # Saved at once: a later failure must not lose a 20-minute run.
         partial = args.workdir / "results" / f"pipeline-e{args.events}-{args.gate}-full-run-partial.json"
         partial.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps({"git": git_state, "machine": machine, "wall_seconds": full_wall,
-                                       "tables": table_report(full_report, full_cost),
-                                       "phases": [asdict(p) for p in monitor.phases], "files": files_full},
-                                      indent=2, default=str) + "\n")
+        partial.write_text(
+            json.dumps(
+                {
+                    "git": git_state,
+                    "machine": machine,
+                    "wall_seconds": full_wall,
+                    "tables": table_report(full_report, full_cost),
+                    "phases": [asdict(p) for p in monitor.phases],
+                    "files": files_full,
+                },
+                indent=2,
+                default=str,
+            )
+            + "\n"
+        )
         kpi_version_full = next(r.delta_version for r in full_report.results if r.table == "gold.daily_kpis")
 
         with monitor.phase("add_incremental_files"):
@@ -753,30 +946,41 @@ def main(argv: list[str] | None = None) -> int:
         # The DuckDB reference runs after Spark stopped, on the same 2 cores.
         base_batch = duckdb_reference.Batch(tuple(duckdb_reference.landing_files(workload_dir / "base")), full_ingest)
         extra_batch = duckdb_reference.Batch(
-            tuple(f for f in duckdb_reference.landing_files(landing) if f not in set(base_batch.files)), incr_ingest)
+            tuple(f for f in duckdb_reference.landing_files(landing) if f not in set(base_batch.files)), incr_ingest
+        )
         duck: dict[str, Any] = {}
-        for run, batches, version in (("full", [base_batch], kpi_version_full),
-                                      ("incremental", [base_batch, extra_batch], None)):
+        for run, batches, version in (
+            ("full", [base_batch], kpi_version_full),
+            ("incremental", [base_batch, extra_batch], None),
+        ):
             print(f"DuckDB reference ({run}) ...", flush=True)
             with monitor.phase(f"duckdb_{run}"):
-                ref = duckdb_reference.run_reference(landing, batches, threads=args.duckdb_threads,
-                                                     write_dir=run_dir / f"duckdb-{run}")
+                ref = duckdb_reference.run_reference(
+                    landing, batches, threads=args.duckdb_threads, write_dir=run_dir / f"duckdb-{run}"
+                )
             kpis = compare_kpis(spark_daily_kpis(root, version), ref.daily_kpis)
-            duck[run] = {"seconds": ref.seconds, "counts": ref.counts, "kpis": kpis,
-                         "daily_kpis": ref.daily_kpis}
+            duck[run] = {"seconds": ref.seconds, "counts": ref.counts, "kpis": kpis, "daily_kpis": ref.daily_kpis}
         # Silver totals can only be compared for the final state (Spark's tables moved on).
         duck["incremental"]["silver"] = compare_silver(root, duck["incremental"]["counts"])
         full_counts = duck["full"]["counts"]
         silver_full = {t["table"]: t for t in table_report(full_report)}
         duck["full"]["silver"] = {
-            "silver.events rows": {"spark": silver_full["silver.events"]["rows"],
-                                   "duckdb": full_counts["silver_events"]},
-            "quarantine.events rows": {"spark": silver_full["silver.events"]["quarantined"],
-                                       "duckdb": full_counts["events_quarantined"]},
-            "silver.order_lines rows": {"spark": silver_full["silver.order_lines"]["rows"],
-                                        "duckdb": full_counts["silver_order_lines"]},
-            "quarantine.order_lines rows": {"spark": silver_full["silver.order_lines"]["quarantined"],
-                                            "duckdb": full_counts["order_lines_quarantined"]},
+            "silver.events rows": {
+                "spark": silver_full["silver.events"]["rows"],
+                "duckdb": full_counts["silver_events"],
+            },
+            "quarantine.events rows": {
+                "spark": silver_full["silver.events"]["quarantined"],
+                "duckdb": full_counts["events_quarantined"],
+            },
+            "silver.order_lines rows": {
+                "spark": silver_full["silver.order_lines"]["rows"],
+                "duckdb": full_counts["silver_order_lines"],
+            },
+            "quarantine.order_lines rows": {
+                "spark": silver_full["silver.order_lines"]["quarantined"],
+                "duckdb": full_counts["order_lines_quarantined"],
+            },
         }
         for pair in duck["full"]["silver"].values():
             pair["equal"] = pair["spark"] == pair["duckdb"]
@@ -788,19 +992,31 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine,
         "git": git_state,
-        "settings": {"spark_master": settings.spark_master, "shuffle_partitions": settings.shuffle_partitions,
-                     "driver_memory": settings.spark_driver_memory,
-                     "gate_pandas_max_rows": settings.gate_pandas_max_rows, "gate": args.gate},
+        "settings": {
+            "spark_master": settings.spark_master,
+            "shuffle_partitions": settings.shuffle_partitions,
+            "driver_memory": settings.spark_driver_memory,
+            "gate_pandas_max_rows": settings.gate_pandas_max_rows,
+            "gate": args.gate,
+        },
         "workload": {k: v for k, v in manifest.items() if not k.endswith("_files")},
         "runs": {
-            "full": {"wall_seconds": round(full_wall, 3), "tables": table_report(full_report, full_cost),
-                     "finish": full_cost["ops records (finish)"]},
-            "incremental": {"wall_seconds": round(incr_wall, 3), "tables": table_report(incr_report, incr_cost),
-                            "finish": incr_cost["ops records (finish)"]},
+            "full": {
+                "wall_seconds": round(full_wall, 3),
+                "tables": table_report(full_report, full_cost),
+                "finish": full_cost["ops records (finish)"],
+            },
+            "incremental": {
+                "wall_seconds": round(incr_wall, 3),
+                "tables": table_report(incr_report, incr_cost),
+                "finish": incr_cost["ops records (finish)"],
+            },
         },
         "phases": [asdict(p) for p in monitor.phases],
-        "memory": {"jvm_vmhwm_mb": jvm_hwm,
-                   "python_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)},
+        "memory": {
+            "jvm_vmhwm_mb": jvm_hwm,
+            "python_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        },
         "files": {"after_full": files_full, "after_incremental": files_incr},
         "duckdb": duck,
         "total_seconds": round(time.perf_counter() - began, 1),
@@ -815,8 +1031,10 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown)
     output.with_suffix(".md").write_text(markdown + "\n")
     print(f"\nresults: {output} (and {output.with_suffix('.md').name})")
-    equal = all(duck[r]["kpis"]["equal"] and all(p["equal"] for p in duck[r]["silver"].values())
-                for r in ("full", "incremental"))
+    equal = all(
+        duck[r]["kpis"]["equal"] and all(p["equal"] for p in duck[r]["silver"].values())
+        for r in ("full", "incremental")
+    )
     print("Spark gold.daily_kpis vs DuckDB:", "EQUAL" if equal else "MISMATCH (see above)")
     return 0 if equal else 1
 

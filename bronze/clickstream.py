@@ -52,8 +52,16 @@ def extract(context: BuildContext) -> TableOutput:
     )
     records = [
         # ingest_log speaks in files: one "file" per partition range; size = offsets in the range.
-        ops.IngestRecord(source.name, NAME, f"kafka://{topic}/{r.partition}", r.messages,
-                         f"offsets:{r.start}-{r.end}", context.run_id, context.run_id, context.started_at)
+        ops.IngestRecord(
+            source.name,
+            NAME,
+            f"kafka://{topic}/{r.partition}",
+            r.messages,
+            f"offsets:{r.start}-{r.end}",
+            context.run_id,
+            context.run_id,
+            context.started_at,
+        )
         for r in plan.pending
     ]
     return TableOutput(

@@ -28,8 +28,16 @@ def ingest_new_files(context: BuildContext, sources: list[Source]) -> TableOutpu
         frame = read_source(context.spark, source, new_files, store).withColumn("_source", F.lit(source.name))
         frames.append(frame)
         records.extend(
-            ops.IngestRecord(source.name, context.table.name, f.path, f.size, f.checksum, context.run_id,
-                             context.run_id, context.started_at)
+            ops.IngestRecord(
+                source.name,
+                context.table.name,
+                f.path,
+                f.size,
+                f.checksum,
+                context.run_id,
+                context.run_id,
+                context.started_at,
+            )
             for f in new_files
         )
     if not frames:

@@ -9,8 +9,9 @@ from lakehouse.quality import Check, critical
 
 def suite() -> list[Check]:
     return [
-        critical(gxe.ExpectTableColumnsToMatchSet(column_set=["date", "category", "revenue", "units"],
-                                                  exact_match=True)),
+        critical(
+            gxe.ExpectTableColumnsToMatchSet(column_set=["date", "category", "revenue", "units"], exact_match=True)
+        ),
         critical(gxe.ExpectCompoundColumnsToBeUnique(column_list=["date", "category"])),
         critical(gxe.ExpectColumnValuesToNotBeNull(column="date")),
         critical(gxe.ExpectColumnValuesToNotBeNull(column="category")),

@@ -14,8 +14,7 @@ def suite() -> list[Check]:
         critical(gxe.ExpectColumnValuesToBeBetween(column="revenue", min_value=0)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="orders", min_value=0)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="sessions", min_value=0)),
-        critical(gxe.ExpectColumnValuesToBeBetween(column="session_conversion_rate", min_value=0,
-                                                   max_value=1)),
+        critical(gxe.ExpectColumnValuesToBeBetween(column="session_conversion_rate", min_value=0, max_value=1)),
     ]
 
 

@@ -13,8 +13,11 @@ def suite() -> list[Check]:
         critical(gxe.ExpectColumnValuesToNotBeNull(column="experiment_id")),
         critical(gxe.ExpectColumnValuesToNotBeNull(column="variant")),
         critical(gxe.ExpectColumnValuesToBeBetween(column="users", min_value=0)),
-        critical(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="users", column_B="converters",
-                                                             or_equal=True, ignore_row_if="either_value_is_missing")),
+        critical(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="users", column_B="converters", or_equal=True, ignore_row_if="either_value_is_missing"
+            )
+        ),
         critical(gxe.ExpectColumnValuesToBeBetween(column="converters", min_value=0)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="conversion_rate", min_value=0, max_value=1)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="revenue_per_user", min_value=0)),
@@ -22,7 +25,10 @@ def suite() -> list[Check]:
         critical(gxe.ExpectColumnValuesToBeBetween(column="p_value", min_value=0, max_value=1)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="revenue_p_value", min_value=0, max_value=1)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="abs_lift", min_value=-1, max_value=1)),
-        critical(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="ci_high", column_B="ci_low", or_equal=True,
-                                                             ignore_row_if="either_value_is_missing")),
+        critical(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="ci_high", column_B="ci_low", or_equal=True, ignore_row_if="either_value_is_missing"
+            )
+        ),
         critical(gxe.ExpectColumnValuesToNotBeNull(column="is_control")),
     ]

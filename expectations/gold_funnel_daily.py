@@ -16,9 +16,12 @@ def suite() -> list[Check]:
         critical(gxe.ExpectColumnValuesToNotBeNull(column="session_date")),
         critical(gxe.ExpectColumnValuesToNotBeNull(column="device")),
         critical(gxe.ExpectColumnValuesToBeInSet(column="step", value_set=[1, 2, 3, 4])),
-        critical(gxe.ExpectColumnValuesToBeInSet(
-            column="step_name", value_set=["product_view", "add_to_cart", "begin_checkout", "purchase"],
-        )),
+        critical(
+            gxe.ExpectColumnValuesToBeInSet(
+                column="step_name",
+                value_set=["product_view", "add_to_cart", "begin_checkout", "purchase"],
+            )
+        ),
         critical(gxe.ExpectColumnValuesToBeBetween(column="sessions_reached", min_value=0)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="step_conversion", min_value=0, max_value=1)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="overall_conversion", min_value=0, max_value=1)),

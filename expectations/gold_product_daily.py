@@ -6,8 +6,16 @@ import great_expectations.expectations as gxe
 
 from lakehouse.quality import Check, critical
 
-COLUMNS = ["date", "product_id", "views", "add_to_carts", "units_sold", "revenue", "view_to_purchase_rate",
-           "sales_spike"]
+COLUMNS = [
+    "date",
+    "product_id",
+    "views",
+    "add_to_carts",
+    "units_sold",
+    "revenue",
+    "view_to_purchase_rate",
+    "sales_spike",
+]
 
 
 def suite() -> list[Check]:

@@ -14,6 +14,12 @@ def suite() -> list[Check]:
         critical(gxe.ExpectColumnValuesToBeBetween(column="month_offset", min_value=0)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="cohort_size", min_value=1)),
         critical(gxe.ExpectColumnValuesToBeBetween(column="retention_rate", min_value=0, max_value=1)),
-        critical(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="cohort_size", column_B="active_customers",
-                                                             or_equal=True, ignore_row_if="either_value_is_missing")),
+        critical(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="cohort_size",
+                column_B="active_customers",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            )
+        ),
     ]

@@ -16,6 +16,5 @@ def suite() -> list[Check]:
         critical(gxe.ExpectColumnValuesToNotBeNull(column="event_ts")),
         critical(gxe.ExpectColumnValuesToBeInSet(column="event_type", value_set=list(EVENT_TYPES))),
         warn(gxe.ExpectColumnValuesToNotBeNull(column="session_id", mostly=0.99)),
-        warn(gxe.ExpectColumnValuesToBeInSet(column="device", value_set=["mobile", "desktop", "tablet"],
-                                             mostly=0.95)),
+        warn(gxe.ExpectColumnValuesToBeInSet(column="device", value_set=["mobile", "desktop", "tablet"], mostly=0.95)),
     ]

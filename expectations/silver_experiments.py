@@ -17,6 +17,9 @@ def suite() -> list[Check]:
         critical(gxe.ExpectColumnValuesToNotBeNull(column="allocation")),
         # An inverted window is legal data but exposes nobody: report it. Missing dates are the
         # not-null checks' business (and pandas and Spark would judge a null pair differently).
-        warn(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="end_date", column_B="start_date", or_equal=True,
-                                                         ignore_row_if="either_value_is_missing")),
+        warn(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="end_date", column_B="start_date", or_equal=True, ignore_row_if="either_value_is_missing"
+            )
+        ),
     ]

@@ -18,9 +18,7 @@ from lakehouse.spark import create_spark_session
 
 
 @flow(name="backfill", log_prints=True)
-def backfill(
-    date_from: dt.date, date_to: dt.date, layers: list[str] | None = None
-) -> list[dict[str, Any]]:
+def backfill(date_from: dt.date, date_to: dt.date, layers: list[str] | None = None) -> list[dict[str, Any]]:
     """Rebuild ``layers`` (default silver and gold) for dates ``date_from``..``date_to`` inclusive."""
     if date_to < date_from:
         raise ValueError(f"backfill window is empty: {date_from} > {date_to}")

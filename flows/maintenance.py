@@ -69,9 +69,7 @@ def maintenance(
     chosen = select_tables(lakehouse_tables(load_catalog(settings)), tables)
     spark = create_spark_session(settings)
     results = [
-        maintain.with_options(tags=[table_tag(table_id)])(
-            spark, settings, table_id, retention_hours, optimize, vacuum
-        )
+        maintain.with_options(tags=[table_tag(table_id)])(spark, settings, table_id, retention_hours, optimize, vacuum)
         for table_id in chosen
     ]
     rows = [asdict(r) for r in results]

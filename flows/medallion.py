@@ -74,8 +74,14 @@ def build_table(pipeline: Pipeline, table_id: str) -> TableResult:
     result = pipeline.run_table(table_id)
     get_run_logger().info(
         "%s: %s, version %s, rows %s, quarantined %s, checks %s/%s%s",
-        result.table, result.status, result.delta_version, result.rows_written, result.quarantined,
-        result.checks_passed, len(result.checks), f" ({result.message})" if result.message else "",
+        result.table,
+        result.status,
+        result.delta_version,
+        result.rows_written,
+        result.quarantined,
+        result.checks_passed,
+        len(result.checks),
+        f" ({result.message})" if result.message else "",
     )
     return result
 
@@ -132,7 +138,5 @@ def medallion_pipeline(
             table=rows,
             description=f"Run {pipeline.run_id}: rows written, quarantined and checks per table.",
         )
-        create_markdown_artifact(
-            key="medallion-run-quality", markdown=reports.run_markdown(settings, pipeline.run_id)
-        )
+        create_markdown_artifact(key="medallion-run-quality", markdown=reports.run_markdown(settings, pipeline.run_id))
     return rows

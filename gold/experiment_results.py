@@ -67,8 +67,9 @@ def _value(value: object, data_type: T.DataType) -> object:
 def rows_for_spark(results: pd.DataFrame) -> list[tuple]:
     """Result rows in SCHEMA order with plain Python values (numpy scalars and NaN do not pass Spark's checks)."""
     columns = [f.name for f in SCHEMA.fields]
-    framed = results.assign(is_control=results["variant_index"] == results.groupby("experiment_id")[
-        "variant_index"].transform("min"))
+    framed = results.assign(
+        is_control=results["variant_index"] == results.groupby("experiment_id")["variant_index"].transform("min")
+    )
     return [
         tuple(_value(record[f.name], f.dataType) for f in SCHEMA.fields)
         for record in framed[columns].to_dict("records")
@@ -77,8 +78,12 @@ def rows_for_spark(results: pd.DataFrame) -> list[tuple]:
 
 def build(context: BuildContext) -> TableOutput:
     experiments = context.read("silver.experiments")
-    outcomes = exposed_user_outcomes(context.read("silver.experiment_exposures"), experiments,
-                                     context.read("silver.events"), context.read("silver.order_lines"))
+    outcomes = exposed_user_outcomes(
+        context.read("silver.experiment_exposures"),
+        experiments,
+        context.read("silver.events"),
+        context.read("silver.order_lines"),
+    )
     summary = variant_summary(outcomes, experiments).toPandas()
     results = experiment_statistics(summary)
     frame = context.spark.createDataFrame(rows_for_spark(results), SCHEMA)

@@ -16,5 +16,12 @@ from lakehouse.settings import Settings
 
 
 def declare(settings: Settings) -> list[TableDef]:
-    return [daily_kpis.TABLE, product_daily.TABLE, category_daily.TABLE, fct_user.TABLE, retention_cohorts.TABLE,
-            funnel_daily.TABLE, experiment_results.TABLE]
+    return [
+        daily_kpis.TABLE,
+        product_daily.TABLE,
+        category_daily.TABLE,
+        fct_user.TABLE,
+        retention_cohorts.TABLE,
+        funnel_daily.TABLE,
+        experiment_results.TABLE,
+    ]

@@ -37,12 +37,22 @@ log = logging.getLogger(__name__)
 
 OFFSETS_KEY = "kafka_offsets"
 # The events contract of METRICS.md: a message value is one event, as one line of events/*.jsonl.
-CLICKSTREAM_COLUMNS = ("event_id", "event_ts", "user_id", "session_id", "event_type", "product_id", "order_id",
-                       "device", "country", "experiments", "properties")
+CLICKSTREAM_COLUMNS = (
+    "event_id",
+    "event_ts",
+    "user_id",
+    "session_id",
+    "event_type",
+    "product_id",
+    "order_id",
+    "device",
+    "country",
+    "experiments",
+    "properties",
+)
 # Where each message came from, kept byte for byte next to the parsed columns (key and value stay binary:
 # casting would lose bytes that are not UTF-8).
-KAFKA_COLUMNS = ("_kafka_topic", "_kafka_partition", "_kafka_offset", "_kafka_key", "_kafka_timestamp",
-                 "_kafka_value")
+KAFKA_COLUMNS = ("_kafka_topic", "_kafka_partition", "_kafka_offset", "_kafka_key", "_kafka_timestamp", "_kafka_value")
 METADATA_TIMEOUT = 15.0
 
 
@@ -172,8 +182,11 @@ def topic_offsets(recorded: Mapping[str, Mapping[str, int]], topic: str) -> dict
 
 def lost_ranges(committed: Mapping[int, int], watermarks: Mapping[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
     """Per partition, the offsets ``[committed, earliest available)`` that were deleted before being extracted."""
-    return {p: (committed[p], low) for p, (low, _high) in sorted(watermarks.items())
-            if p in committed and committed[p] < low}
+    return {
+        p: (committed[p], low)
+        for p, (low, _high) in sorted(watermarks.items())
+        if p in committed and committed[p] < low
+    }
 
 
 def plan_extract(topic: str, committed: Mapping[int, int], watermarks: Mapping[int, tuple[int, int]]) -> ExtractPlan:
@@ -192,8 +205,11 @@ def plan_extract(topic: str, committed: Mapping[int, int], watermarks: Mapping[i
             "copy exists, then accept the gap with `lakehouse kafka-skip-lost`; extract more often than the "
             "topic's retention.ms"
         )
-    behind = [(p, committed[p], high) for p, (_low, high) in sorted(watermarks.items()) if p in committed
-              and committed[p] > high]
+    behind = [
+        (p, committed[p], high)
+        for p, (_low, high) in sorted(watermarks.items())
+        if p in committed and committed[p] > high
+    ]
     missing = sorted(set(committed) - set(watermarks))
     if behind or missing:
         detail = "; ".join(f"partition {p}: committed {c}, end {h}" for p, c, h in behind)
@@ -203,9 +219,7 @@ def plan_extract(topic: str, committed: Mapping[int, int], watermarks: Mapping[i
             f"Kafka topic {topic!r} is behind the offsets bronze already holds ({detail}): was it deleted and "
             "re-created? Nothing was written; point LAKEHOUSE_KAFKA_TOPIC at the right topic"
         )
-    ranges = tuple(
-        PartitionRange(p, committed.get(p, low), high) for p, (low, high) in sorted(watermarks.items())
-    )
+    ranges = tuple(PartitionRange(p, committed.get(p, low), high) for p, (low, high) in sorted(watermarks.items()))
     return ExtractPlan(topic, ranges)
 
 
@@ -225,8 +239,13 @@ def txn_app_id(topic: str) -> str:
 
 def clickstream_source(topic: str) -> Source:
     """The clickstream as a source: the events contract's columns, JSON values, no mapping."""
-    return Source(name=f"kafka:{topic}", table="clickstream", format="jsonl", glob=f"kafka://{topic}",
-                  columns=list(CLICKSTREAM_COLUMNS))
+    return Source(
+        name=f"kafka:{topic}",
+        table="clickstream",
+        format="jsonl",
+        glob=f"kafka://{topic}",
+        columns=list(CLICKSTREAM_COLUMNS),
+    )
 
 
 def read_range(spark: SparkSession, settings: Settings, plan: ExtractPlan, source: Source) -> DataFrame:
@@ -296,13 +315,16 @@ def ensure_topic(settings: Settings, topic: str, partitions: int = 1, config: Ma
         new = NewTopic(topic, num_partitions=partitions, replication_factor=1, config=dict(config or {}))
         admin.create_topics([new])[topic].result(timeout=METADATA_TIMEOUT)
     except KafkaException as exc:
-        raise KafkaSourceError(f"cannot create Kafka topic {topic!r} at {settings.kafka_bootstrap}: "
-                               f"{_reason(exc)}") from exc
+        raise KafkaSourceError(
+            f"cannot create Kafka topic {topic!r} at {settings.kafka_bootstrap}: {_reason(exc)}"
+        ) from exc
     return True
 
 
 def publish_messages(
-    settings: Settings, topic: str, messages: Iterable[tuple[bytes | str | None, bytes | str | None]],
+    settings: Settings,
+    topic: str,
+    messages: Iterable[tuple[bytes | str | None, bytes | str | None]],
     timeout: float = 60.0,
 ) -> int:
     """Publish (key, value) pairs as they are, with an idempotent producer; returns how many were delivered.

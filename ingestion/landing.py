@@ -99,9 +99,7 @@ class MinioLanding:
         for obj in objects:
             relative = obj.object_name.removeprefix(prefix)
             if fnmatch.fnmatch(relative, pattern):
-                found.append(
-                    LandingFile(relative, self.location.uri(obj.object_name), obj.size or 0, obj.etag or "")
-                )
+                found.append(LandingFile(relative, self.location.uri(obj.object_name), obj.size or 0, obj.etag or ""))
         return sorted(found)
 
     def read_bytes(self, file: LandingFile, limit: int | None = None) -> bytes:

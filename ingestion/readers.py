@@ -79,8 +79,9 @@ def _read_jsonl(spark: SparkSession, source: Source, uris: list[str]) -> DataFra
     lines = spark.read.text(uris).select(
         "value", F.col("_metadata.file_path").alias(INGEST_FILE), F.monotonically_increasing_id().alias(INGEST_SEQ)
     )
-    return parse_json_lines(lines.filter(F.trim("value") != ""), "value", source.read_columns,
-                            keep=(INGEST_FILE, INGEST_SEQ))
+    return parse_json_lines(
+        lines.filter(F.trim("value") != ""), "value", source.read_columns, keep=(INGEST_FILE, INGEST_SEQ)
+    )
 
 
 def _csv_header(source: Source, file: LandingFile, store: LandingStore) -> list[str]:
@@ -225,9 +226,7 @@ def _json_records(source: Source, file: LandingFile, content: bytes) -> list[tup
     for item in items:
         if not isinstance(item, dict):
             return _corrupt_document(source, file, f"expected JSON objects, found {type(item).__name__}")
-        records.append(
-            {k: json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v for k, v in item.items()}
-        )
+        records.append({k: json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v for k, v in item.items()})
     return _document_rows(source, file, records)
 
 
@@ -253,8 +252,9 @@ def conform(frame: DataFrame, source: Source, keep: Sequence[str] = ()) -> DataF
         text = F.trim(F.col(f"`{name}`"))
         blank = (text == "") | text.isin(markers) if markers else text == ""
         cleaned[name] = F.when(blank, F.lit(None)).otherwise(F.col(f"`{name}`"))
-    frame = frame.select(*[value.alias(name) for name, value in cleaned.items()], CORRUPT, RESCUED, INGEST_FILE,
-                         INGEST_SEQ, *keep)
+    frame = frame.select(
+        *[value.alias(name) for name, value in cleaned.items()], CORRUPT, RESCUED, INGEST_FILE, INGEST_SEQ, *keep
+    )
     selected = [
         F.expr(source.mapping[name]).cast("string").alias(name)
         if name in source.mapping
@@ -283,9 +283,7 @@ def _uri_path(uri: str) -> str:
     return "/" + quote(path, safe="/:@!$&'()*+,;=-._~")
 
 
-def read_source(
-    spark: SparkSession, source: Source, files: list[LandingFile], store: LandingStore
-) -> DataFrame:
+def read_source(spark: SparkSession, source: Source, files: list[LandingFile], store: LandingStore) -> DataFrame:
     """Read ``files`` of ``source`` into one DataFrame of bronze columns (nothing is dropped)."""
     if source.format in _SPARK_READERS or source.format == "csv":
         if source.format == "csv":

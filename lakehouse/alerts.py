@@ -131,7 +131,5 @@ def sales_spikes(settings: Settings, run_id: str, results: Iterable[TableResult]
     listed = [f"- {day} product {product}" for day, product in spikes[:MAX_LISTED]]
     if len(spikes) > MAX_LISTED:
         listed.append(f"- ... and {len(spikes) - MAX_LISTED} more")
-    body = "\n".join(
-        [f"Run {run_id}: {len(spikes)} new sales spike(s) in {SPIKE_TABLE} (version {version}):", *listed]
-    )
+    body = "\n".join([f"Run {run_id}: {len(spikes)} new sales spike(s) in {SPIKE_TABLE} (version {version}):", *listed])
     return send(settings, f"lakehouse: {len(spikes)} sales spike(s) in {SPIKE_TABLE}", body, "warning")

@@ -63,8 +63,16 @@ def _handled_errors() -> tuple[type[BaseException], ...]:
     from lakehouse.catalog import CatalogError
     from lakehouse.quality import GateFailed
 
-    return (GateFailed, SettingsError, SourceError, LandingError, CatalogError, KafkaSourceError, FileNotFoundError,
-            RuntimeError)
+    return (
+        GateFailed,
+        SettingsError,
+        SourceError,
+        LandingError,
+        CatalogError,
+        KafkaSourceError,
+        FileNotFoundError,
+        RuntimeError,
+    )
 
 
 @app.callback()
@@ -106,8 +114,9 @@ def _warm_spark(settings: Settings) -> threading.Thread:
     return thread
 
 
-def _run_pipeline(settings: Settings, full_refresh: bool, use_prefect: bool, tables: list[str] | None,
-                  layers: list[str] | None = None):
+def _run_pipeline(
+    settings: Settings, full_refresh: bool, use_prefect: bool, tables: list[str] | None, layers: list[str] | None = None
+):
     """Run the pipeline and return (run results, catalog)."""
     from lakehouse.runner import Pipeline
     from lakehouse.spark import create_spark_session
@@ -133,9 +142,7 @@ def _print_summary(settings: Settings, catalog, rows: list[dict]) -> None:
     from lakehouse.runner import TableResult
     from lakehouse.summary import format_summary, summarize
 
-    results = [
-        TableResult(r["table"], r["table"].split(".")[0], r["status"], r["delta_version"]) for r in rows
-    ]
+    results = [TableResult(r["table"], r["table"].split(".")[0], r["status"], r["delta_version"]) for r in rows]
     checks = {r["table"]: r["checks"] for r in rows}
     summary = summarize(settings, catalog, results)
     summary = [s.__class__(**{**s.__dict__, "checks": checks.get(s.table, "-")}) for s in summary]

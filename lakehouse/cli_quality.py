@@ -38,8 +38,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from exc
         if report is None:
             what = f"run {run}" if run else "any run"
-            typer.secho(f"error: no checks recorded for {what} in {settings.root}/ops", err=True,
-                        fg=typer.colors.RED)
+            typer.secho(f"error: no checks recorded for {what} in {settings.root}/ops", err=True, fg=typer.colors.RED)
             raise typer.Exit(1)
         typer.echo(reports.format_text(report))
         if report.critical_failed:

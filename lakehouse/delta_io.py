@@ -157,6 +157,7 @@ def set_properties(
     Delta commits nothing for an empty append, so a decision that must be recorded in the
     table's history with its ``user_metadata`` (e.g. skipping Kafka offsets) is a property change.
     """
+
     def quoted(text: str) -> str:
         return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 

@@ -36,8 +36,14 @@ MONITORS = (FRESHNESS, VOLUME)
 
 # Operations that write table data; everything else in the log is maintenance or metadata.
 DATA_OPERATIONS = frozenset(
-    {"WRITE", "MERGE", "CREATE TABLE AS SELECT", "REPLACE TABLE AS SELECT", "CREATE OR REPLACE TABLE AS SELECT",
-     "STREAMING UPDATE"}
+    {
+        "WRITE",
+        "MERGE",
+        "CREATE TABLE AS SELECT",
+        "REPLACE TABLE AS SELECT",
+        "CREATE OR REPLACE TABLE AS SELECT",
+        "STREAMING UPDATE",
+    }
 )
 # Enough history to find ``volume_window`` data commits among interleaved maintenance commits.
 HISTORY_SLACK = 20
@@ -74,8 +80,14 @@ def data_commits(settings: Settings, table_id: str, limit: int) -> list[Commit] 
         if operation not in DATA_OPERATIONS:
             continue
         at = dt.datetime.fromtimestamp(int(entry["timestamp"]) / 1000, dt.UTC).replace(tzinfo=None)
-        commits.append(Commit(int(entry.get("version", -1)), at, operation,
-                              _rows_added(operation, entry.get("operationMetrics") or {})))
+        commits.append(
+            Commit(
+                int(entry.get("version", -1)),
+                at,
+                operation,
+                _rows_added(operation, entry.get("operationMetrics") or {}),
+            )
+        )
         if len(commits) >= limit:
             break
     return commits
@@ -116,8 +128,15 @@ def volume(settings: Settings, table_id: str, commits: list[Commit]) -> CheckRes
 
 
 def _result(table_id: str, name: str, success: bool, observed: str) -> CheckResult:
-    return CheckResult(table=table_id, expectation=name, column=None, severity="warn", success=success,
-                       unexpected_count=None, observed=observed)
+    return CheckResult(
+        table=table_id,
+        expectation=name,
+        column=None,
+        severity="warn",
+        success=success,
+        unexpected_count=None,
+        observed=observed,
+    )
 
 
 def check_tables(settings: Settings, table_ids: Iterable[str], now: dt.datetime | None = None) -> list[CheckResult]:

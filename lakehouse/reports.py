@@ -94,8 +94,9 @@ def docs_target(settings: Settings) -> DocsTarget:
         build = Path(settings.root).resolve().parent / "data_docs"
         return DocsTarget(build, str(build / "index.html"))
     key = f"{remote.prefix}/index.html" if remote.prefix else "index.html"
-    return DocsTarget(settings.cache_dir / "data_docs" / _slug(remote.bucket, remote.prefix),
-                      remote.uri(key, scheme="s3"), remote)
+    return DocsTarget(
+        settings.cache_dir / "data_docs" / _slug(remote.bucket, remote.prefix), remote.uri(key, scheme="s3"), remote
+    )
 
 
 def gx_project_dir(settings: Settings) -> Path:
@@ -278,8 +279,14 @@ def publish_run(
             started = time.perf_counter()
             suites = {t.id: t.suite() for t in catalog if t.suite is not None}
             location = build_data_docs(settings, run_id, started_at, mine, suites)
-            log.info("Data Docs of run %s (%d validations, %d suites) at %s in %.1f s", run_id, len(mine),
-                     len(suites), location, time.perf_counter() - started)
+            log.info(
+                "Data Docs of run %s (%d validations, %d suites) at %s in %.1f s",
+                run_id,
+                len(mine),
+                len(suites),
+                location,
+                time.perf_counter() - started,
+            )
     except Exception as exc:  # a report must not fail the run it reports on
         log.warning("Data Docs were not built for run %s: %s", run_id, exc)
     try:
@@ -353,8 +360,10 @@ def _quarantine_counts(settings: Settings, runs: pd.DataFrame) -> list[Quarantin
             continue
         rows = reader.to_pyarrow_dataset().to_table(columns=["_rule"], filter=ds.field("_run_id") == run_id)
         by_rule = rows.column("_rule").value_counts().to_pylist() if rows.num_rows else []
-        counts.extend(QuarantineCount(table, str(item["values"]), int(item["counts"]))
-                      for item in sorted(by_rule, key=lambda item: str(item["values"])))
+        counts.extend(
+            QuarantineCount(table, str(item["values"]), int(item["counts"]))
+            for item in sorted(by_rule, key=lambda item: str(item["values"]))
+        )
         if not by_rule:
             counts.append(QuarantineCount(table, "(all rules)", total))
     return counts
@@ -377,8 +386,9 @@ def run_quality(settings: Settings, run_id: str | None = None) -> RunQuality | N
     ordered = ordered.sort_values(["_monitor", "checked_at", "_order"], kind="stable")[CHECK_COLUMNS]
     target = docs_target(settings)
     built = target.upload_to is not None or target.index.exists()
-    return RunQuality(run_id, ordered.reset_index(drop=True), _quarantine_counts(settings, runs), target.location,
-                      built)
+    return RunQuality(
+        run_id, ordered.reset_index(drop=True), _quarantine_counts(settings, runs), target.location, built
+    )
 
 
 def _count(value: Any) -> str:
@@ -406,8 +416,10 @@ def format_text(report: RunQuality) -> str:
     observed = [r for r in report.checks.itertuples(index=False) if not r.success and _cell(r.observed)]
     if observed:
         lines += ["", "observed on failed checks:"]
-        lines += [f"  {r.table}: {r.expectation}{f' on {r.column}' if _cell(r.column) else ''}: {r.observed}"
-                  for r in observed]
+        lines += [
+            f"  {r.table}: {r.expectation}{f' on {r.column}' if _cell(r.column) else ''}: {r.observed}"
+            for r in observed
+        ]
     lines += ["", "quarantine (rows by rule):"]
     lines += [f"  {q.table}  {q.rule}  {q.rows}" for q in report.quarantine] or ["  none"]
     lines += ["", f"Data Docs: {report.docs_location}{'' if report.docs_built else ' (not built yet)'}"]
@@ -439,23 +451,35 @@ def run_markdown(settings: Settings, run_id: str) -> str:
     ]
     for table, group in gates.groupby("table", sort=False):
         bad = group[~group["success"].astype(bool)]
-        out.append(f"| {_md(table)} | {len(group)} | {len(group) - len(bad)} | "
-                   f"{int((bad['severity'] == 'critical').sum())} | {int((bad['severity'] == 'warn').sum())} |")
+        out.append(
+            f"| {_md(table)} | {len(group)} | {len(group) - len(bad)} | "
+            f"{int((bad['severity'] == 'critical').sum())} | {int((bad['severity'] == 'warn').sum())} |"
+        )
     if failed.empty:
         out += ["", "All checks passed."]
     else:
-        out += ["", "## Failed checks", "", "| table | expectation | column | severity | failing rows | observed |",
-                "|---|---|---|---|---:|---|"]
-        out += [f"| {_md(r.table)} | {_md(r.expectation)} | {_md(r.column)} | {r.severity} | "
-                f"{_count(r.unexpected_count)} | {_md(r.observed)} |" for r in failed.itertuples(index=False)]
+        out += [
+            "",
+            "## Failed checks",
+            "",
+            "| table | expectation | column | severity | failing rows | observed |",
+            "|---|---|---|---|---:|---|",
+        ]
+        out += [
+            f"| {_md(r.table)} | {_md(r.expectation)} | {_md(r.column)} | {r.severity} | "
+            f"{_count(r.unexpected_count)} | {_md(r.observed)} |"
+            for r in failed.itertuples(index=False)
+        ]
     monitor_rows = report.monitor_checks
     if not monitor_rows.empty:
         out += ["", "## Monitors", "", "| table | freshness | volume |", "|---|---|---|"]
         by_table: dict[str, dict[str, str]] = {}
         for r in monitor_rows.itertuples(index=False):
             by_table.setdefault(r.table, {})[r.expectation] = f"{'ok' if r.success else '**WARN**'}: {_md(r.observed)}"
-        out += [f"| {_md(table)} | {cells.get(monitors.FRESHNESS, '-')} | {cells.get(monitors.VOLUME, '-')} |"
-                for table, cells in by_table.items()]
+        out += [
+            f"| {_md(table)} | {cells.get(monitors.FRESHNESS, '-')} | {cells.get(monitors.VOLUME, '-')} |"
+            for table, cells in by_table.items()
+        ]
     out += ["", "## Quarantine", ""]
     if report.quarantine:
         out += ["| table | rule | rows |", "|---|---|---:|"]

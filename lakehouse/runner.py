@@ -106,8 +106,9 @@ class RunReport:
 class BuildContext:
     """What a build function may use: the session, settings, and reads pinned to this run's versions."""
 
-    def __init__(self, pipeline: Pipeline, table: TableDef, versions: dict[str, int | None],
-                 watermarks: dict[str, int | None]) -> None:
+    def __init__(
+        self, pipeline: Pipeline, table: TableDef, versions: dict[str, int | None], watermarks: dict[str, int | None]
+    ) -> None:
         self.pipeline = pipeline
         self.table = table
         self.spark = pipeline.spark
@@ -161,9 +162,16 @@ class BuildContext:
 class Pipeline:
     """One run over the catalog. Flows call :meth:`run_table` per table; the CLI calls :meth:`run`."""
 
-    def __init__(self, settings: Settings, spark: SparkSession, *, full_refresh: bool = False,
-                 catalog: Catalog | None = None, gate: QualityGate | None = None,
-                 dates: tuple[dt.date, dt.date] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        spark: SparkSession,
+        *,
+        full_refresh: bool = False,
+        catalog: Catalog | None = None,
+        gate: QualityGate | None = None,
+        dates: tuple[dt.date, dt.date] | None = None,
+    ) -> None:
         self.settings = settings
         self.spark = spark
         # A backfill window implies rebuilding: inputs are re-read even when unchanged.
@@ -196,8 +204,9 @@ class Pipeline:
         watermarks = {k: v for k, v in recorded.get(WATERMARK_KEY, {}).items() if k in versions}
         return versions, watermarks
 
-    def _skip_reason(self, table: TableDef, versions: dict[str, int | None],
-                     watermarks: dict[str, int | None]) -> str | None:
+    def _skip_reason(
+        self, table: TableDef, versions: dict[str, int | None], watermarks: dict[str, int | None]
+    ) -> str | None:
         if not table.inputs:
             return None
         missing = [name for name, version in versions.items() if version is None]
@@ -224,8 +233,9 @@ class Pipeline:
         skip = self._skip_reason(table, versions, watermarks)
         path = self._path(table)
         if skip is not None:
-            result = TableResult(table.id, table.layer, "skipped", delta_io.table_version(self.settings, path),
-                                 message=skip)
+            result = TableResult(
+                table.id, table.layer, "skipped", delta_io.table_version(self.settings, path), message=skip
+            )
             return self._record(result, started)
         context = BuildContext(self, table, versions, watermarks)
         clock = _Stopwatch()
@@ -233,8 +243,9 @@ class Pipeline:
             output = table.build(context)
             clock.lap("build")
             if output.data is None:
-                result = TableResult(table.id, table.layer, "skipped",
-                                     delta_io.table_version(self.settings, path), message=output.note)
+                result = TableResult(
+                    table.id, table.layer, "skipped", delta_io.table_version(self.settings, path), message=output.note
+                )
                 return self._record(result, started)
             self._apply_schema_policy(table, output.data, path)
             checks = self.gate.validate(
@@ -249,9 +260,14 @@ class Pipeline:
             try:
                 raise_on_critical(table.id, checks)
             except GateFailed as failure:
-                result = TableResult(table.id, table.layer, "failed",
-                                     delta_io.table_version(self.settings, path), checks=checks,
-                                     message=str(failure))
+                result = TableResult(
+                    table.id,
+                    table.layer,
+                    "failed",
+                    delta_io.table_version(self.settings, path),
+                    checks=checks,
+                    message=str(failure),
+                )
                 self._record(result, started)
                 alerts.gate_failed(self.settings, self.run_id, failure)  # never raises
                 raise
@@ -307,14 +323,32 @@ class Pipeline:
             elif not self.full_refresh:
                 data, replace_where = self._changed_dates_only(table, data, path)
         if table.write == "append":
-            delta_io.append(data, path, partition_by=table.partition_by, user_metadata=metadata,
-                            change_feed=table.change_feed, txn=output.txn)
+            delta_io.append(
+                data,
+                path,
+                partition_by=table.partition_by,
+                user_metadata=metadata,
+                change_feed=table.change_feed,
+                txn=output.txn,
+            )
         elif table.write == "merge" and not self.full_refresh:
-            delta_io.merge(data, path, table.keys, update_condition=table.merge_condition,
-                           partition_by=table.partition_by, user_metadata=metadata)
+            delta_io.merge(
+                data,
+                path,
+                table.keys,
+                update_condition=table.merge_condition,
+                partition_by=table.partition_by,
+                user_metadata=metadata,
+            )
         else:
-            delta_io.overwrite(data, path, partition_by=table.partition_by, user_metadata=metadata,
-                               replace_where=replace_where, replace_schema=self.full_refresh)
+            delta_io.overwrite(
+                data,
+                path,
+                partition_by=table.partition_by,
+                user_metadata=metadata,
+                replace_where=replace_where,
+                replace_schema=self.full_refresh,
+            )
         if output.ingest_records:
             ops.append_records(self.spark, self.settings, "ingest_log", output.ingest_records)
 
@@ -332,9 +366,7 @@ class Pipeline:
         diff = schema_policy.check_write(table.id, current, data.schema, allow_added=table.layer == "bronze")
         if diff.added or diff.widened:
             log.info("%s: evolving schema: %s", table.id, "; ".join(diff.lines()))
-            delta_io.evolve_schema(
-                self.spark, path, diff.added, [(name, new) for name, _old, new in diff.widened]
-            )
+            delta_io.evolve_schema(self.spark, path, diff.added, [(name, new) for name, _old, new in diff.widened])
 
     def _changed_dates_only(self, table: TableDef, data: DataFrame, path: str) -> tuple[DataFrame, str | None]:
         """The rows of the dates whose gold rows changed, and the ``replaceWhere`` that replaces just those dates.
@@ -370,20 +402,38 @@ class Pipeline:
     def _record_checks(self, checks: list[CheckResult]) -> None:
         at = _now()
         self._quality_records.extend(
-            ops.QualityRecord(self.run_id, c.table, c.expectation, c.column, c.severity, c.success,
-                              c.unexpected_count, c.observed, at)
+            ops.QualityRecord(
+                self.run_id, c.table, c.expectation, c.column, c.severity, c.success, c.unexpected_count, c.observed, at
+            )
             for c in checks
         )
 
     def _record(self, result: TableResult, started: dt.datetime, rows_in: int | None = None) -> TableResult:
         self.results.append(result)
         self._run_records.append(
-            ops.RunRecord(self.run_id, result.table, result.layer, result.status, rows_in, result.rows_written,
-                          result.quarantined, result.deduplicated, result.delta_version, started, _now(),
-                          result.message)
+            ops.RunRecord(
+                self.run_id,
+                result.table,
+                result.layer,
+                result.status,
+                rows_in,
+                result.rows_written,
+                result.quarantined,
+                result.deduplicated,
+                result.delta_version,
+                started,
+                _now(),
+                result.message,
+            )
         )
-        log.info("%s: %s (version %s) %s %s", result.table, result.status, result.delta_version,
-                 result.message or "", result.seconds)
+        log.info(
+            "%s: %s (version %s) %s %s",
+            result.table,
+            result.status,
+            result.delta_version,
+            result.message or "",
+            result.seconds,
+        )
         return result
 
     def finish(self) -> None:
@@ -405,8 +455,7 @@ class Pipeline:
         validations = self._gate.last_validations if self._gate is not None else {}
         reports.publish_run(self.settings, self.run_id, self.started_at, self.catalog, self.results, validations)
 
-    def run(self, tables: Iterable[str] | None = None,
-            on_table: Callable[[TableDef], None] | None = None) -> RunReport:
+    def run(self, tables: Iterable[str] | None = None, on_table: Callable[[TableDef], None] | None = None) -> RunReport:
         """Run ``tables`` (default: all) in catalog order; stops at the first failed gate."""
         wanted = set(tables) if tables is not None else None
         failure: GateFailed | None = None

@@ -58,9 +58,7 @@ def summarize(settings: Settings, catalog: Catalog, results: list[TableResult]) 
 
 def format_summary(rows: list[TableSummary]) -> str:
     header = ("TABLE", "ROWS", "VERSION", "QUARANTINED", "CHECKS PASSED", "THIS RUN")
-    cells = [
-        (r.table, _fmt(r.rows), _fmt(r.version), _fmt(r.quarantined), r.checks, r.status) for r in rows
-    ]
+    cells = [(r.table, _fmt(r.rows), _fmt(r.version), _fmt(r.quarantined), r.checks, r.status) for r in rows]
     widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in [header, *cells])
 

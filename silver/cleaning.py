@@ -21,8 +21,7 @@ from lakehouse.runner import BuildContext, Ledger, TableOutput
 from transforms.rules import REASON, RULE, RowRule, failing, flag_first_failure, passing
 
 RECORD = "_record"
-QUARANTINE_COLUMNS = (RECORD, RULE, REASON, "_source", "_ingest_file", "_ingest_seq", "_ingest_ts",
-                      "_ingest_batch_id")
+QUARANTINE_COLUMNS = (RECORD, RULE, REASON, "_source", "_ingest_file", "_ingest_seq", "_ingest_ts", "_ingest_batch_id")
 
 
 @dataclass(frozen=True)
@@ -84,6 +83,11 @@ def build_cleaned(context: BuildContext, cleaning: Cleaning) -> TableOutput:
         F.lit(context.run_id).alias("_run_id"),
         F.lit(context.started_at).cast("timestamp").alias("_quarantined_at"),
     )
-    ledger = Ledger(rows_in=rows_in, rows_out=distinct_keys, quarantined=quarantined,
-                    deduplicated=valid_rows - distinct_keys, by_rule=by_rule)
+    ledger = Ledger(
+        rows_in=rows_in,
+        rows_out=distinct_keys,
+        quarantined=quarantined,
+        deduplicated=valid_rows - distinct_keys,
+        by_rule=by_rule,
+    )
     return TableOutput(data=silver, quarantine=quarantine, ledger=ledger)

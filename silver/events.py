@@ -17,8 +17,19 @@ from lakehouse.settings import Settings
 from silver.cleaning import Cleaning, build_cleaned
 from transforms import events as t
 
-RAW_COLUMNS = ("event_id", "event_ts", "user_id", "session_id", "event_type", "product_id", "order_id",
-               "device", "country", "experiments", "properties")
+RAW_COLUMNS = (
+    "event_id",
+    "event_ts",
+    "user_id",
+    "session_id",
+    "event_type",
+    "product_id",
+    "order_id",
+    "device",
+    "country",
+    "experiments",
+    "properties",
+)
 FILE_INPUT = "bronze.events"
 KAFKA_INPUT = "bronze.clickstream"
 
@@ -56,7 +67,8 @@ def table(with_kafka: bool) -> TableDef:
         merge_condition=t.EVENT_MERGE_CONDITION,
         suite=silver_events.suite,
         quarantine=True,
-        description="Typed clickstream events (landing files" + (" and Kafka" if with_kafka else "")
+        description="Typed clickstream events (landing files"
+        + (" and Kafka" if with_kafka else "")
         + "); duplicates collapse to the first by event_ts, then ingestion order.",
     )
 

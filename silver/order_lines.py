@@ -8,8 +8,18 @@ from lakehouse.runner import BuildContext, TableOutput
 from silver.cleaning import Cleaning, build_cleaned
 from transforms import orders as t
 
-RAW_COLUMNS = ("order_id", "line_no", "order_ts", "customer_id", "product_id", "quantity", "unit_price",
-               "discount", "status", "country")
+RAW_COLUMNS = (
+    "order_id",
+    "line_no",
+    "order_ts",
+    "customer_id",
+    "product_id",
+    "quantity",
+    "unit_price",
+    "discount",
+    "status",
+    "country",
+)
 
 CLEANING = Cleaning(
     bronze=("bronze.orders",),

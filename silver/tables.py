@@ -9,5 +9,11 @@ from silver import events, experiment_exposures, experiments, order_lines, produ
 
 def declare(settings: Settings) -> list[TableDef]:
     # Products before order lines: the order lines' referential check reads this run's catalogue.
-    return [events.declare(settings), products.TABLE, stock.TABLE, order_lines.TABLE, experiments.TABLE,
-            experiment_exposures.TABLE]
+    return [
+        events.declare(settings),
+        products.TABLE,
+        stock.TABLE,
+        order_lines.TABLE,
+        experiments.TABLE,
+        experiment_exposures.TABLE,
+    ]

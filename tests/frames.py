@@ -21,12 +21,40 @@ from transforms.orders import to_silver_order_lines, typed_order_lines
 from transforms.products import to_silver_products, typed_products
 
 INGESTED_AT = dt.datetime(2026, 11, 1)
-METADATA = ("_corrupt_record", "_rescued_data", "_ingest_file", "_ingest_seq", "_source", "_ingest_ts",
-            "_ingest_batch_id")
-EVENT_COLUMNS = ("event_id", "event_ts", "user_id", "session_id", "event_type", "product_id", "order_id",
-                 "device", "country", "experiments", "properties")
-ORDER_COLUMNS = ("order_id", "line_no", "order_ts", "customer_id", "product_id", "quantity", "unit_price",
-                 "discount", "status", "country")
+METADATA = (
+    "_corrupt_record",
+    "_rescued_data",
+    "_ingest_file",
+    "_ingest_seq",
+    "_source",
+    "_ingest_ts",
+    "_ingest_batch_id",
+)
+EVENT_COLUMNS = (
+    "event_id",
+    "event_ts",
+    "user_id",
+    "session_id",
+    "event_type",
+    "product_id",
+    "order_id",
+    "device",
+    "country",
+    "experiments",
+    "properties",
+)
+ORDER_COLUMNS = (
+    "order_id",
+    "line_no",
+    "order_ts",
+    "customer_id",
+    "product_id",
+    "quantity",
+    "unit_price",
+    "discount",
+    "status",
+    "country",
+)
 PRODUCT_COLUMNS = ("product_id", "name", "category", "brand", "list_price", "cost")
 STOCK_COLUMNS = ("snapshot_date", "product_id", "warehouse", "on_hand", "reorder_point")
 EXPERIMENT_COLUMNS = ("experiment_id", "name", "variants", "allocation", "start_date", "end_date")
@@ -53,8 +81,9 @@ def _text(value: Any) -> str | None:
     return json.dumps(value)
 
 
-def bronze(spark: SparkSession, columns: Sequence[str], records: Sequence[dict[str, Any]],
-           source: str = "test") -> DataFrame:
+def bronze(
+    spark: SparkSession, columns: Sequence[str], records: Sequence[dict[str, Any]], source: str = "test"
+) -> DataFrame:
     """Bronze rows: every declared column a string (dicts/lists become JSON), lineage defaulted.
 
     A record may set ``_ingest_file``, ``_ingest_seq``, ``_ingest_ts``, ``_ingest_batch_id`` or
@@ -100,8 +129,9 @@ def silver_experiments(spark: SparkSession, records: Sequence[dict[str, Any]]) -
 class FakeContext:
     """The slice of ``BuildContext`` a build function uses, serving given frames instead of Delta reads."""
 
-    def __init__(self, spark: SparkSession, tables: dict[str, DataFrame], settings: Any = None,
-                 table: Any = None) -> None:
+    def __init__(
+        self, spark: SparkSession, tables: dict[str, DataFrame], settings: Any = None, table: Any = None
+    ) -> None:
         self.spark = spark
         self.settings = settings
         self.table = table
@@ -133,8 +163,11 @@ def failed_checks(table: Any, df: DataFrame) -> set[tuple[str, str | None, str]]
 
     gate = QualityGate()
     by_engine = [
-        {(r.expectation, r.column, r.severity)
-         for r in gate.validate(table.id, df, table.suite(), pandas_max_rows=limit) if not r.success}
+        {
+            (r.expectation, r.column, r.severity)
+            for r in gate.validate(table.id, df, table.suite(), pandas_max_rows=limit)
+            if not r.success
+        }
         for limit in (0, 1_000_000)
     ]
     assert by_engine[0] == by_engine[1], f"spark and pandas disagree: {by_engine}"

@@ -92,16 +92,26 @@ def _allocation_mismatch() -> Column:
 def experiment_rules() -> list[RowRule]:
     """Quarantine rules, in the order a reason is reported."""
     return [
-        RowRule("unreadable_record", F.col("_corrupt_record").isNotNull(),
-                "the experiments document is not valid JSON objects"),
+        RowRule(
+            "unreadable_record",
+            F.col("_corrupt_record").isNotNull(),
+            "the experiments document is not valid JSON objects",
+        ),
         RowRule("missing_experiment_id", F.col("experiment_id").isNull(), "experiment_id is missing or empty"),
-        RowRule("unparseable_start_date", F.col("start_date").isNull(),
-                "start_date is missing or not an ISO-8601 date"),
+        RowRule(
+            "unparseable_start_date", F.col("start_date").isNull(), "start_date is missing or not an ISO-8601 date"
+        ),
         RowRule("unparseable_end_date", F.col("end_date").isNull(), "end_date is missing or not an ISO-8601 date"),
-        RowRule("no_variants", F.col("variants").isNull() | (F.size(F.col("variants")) == 0),
-                "variants is missing, not a JSON list of names, or empty"),
-        RowRule("allocation_mismatch", _allocation_mismatch(),
-                "allocation keys do not match the variants, or a share is missing, negative or all are 0"),
+        RowRule(
+            "no_variants",
+            F.col("variants").isNull() | (F.size(F.col("variants")) == 0),
+            "variants is missing, not a JSON list of names, or empty",
+        ),
+        RowRule(
+            "allocation_mismatch",
+            _allocation_mismatch(),
+            "allocation keys do not match the variants, or a share is missing, negative or all are 0",
+        ),
     ]
 
 
@@ -158,8 +168,9 @@ def experiment_exposures(events: DataFrame, experiments: DataFrame) -> DataFrame
 # --- gold.experiment_results (the Spark part) ---------------------------------------------------
 
 
-def exposed_user_outcomes(exposures: DataFrame, experiments: DataFrame, events: DataFrame,
-                          order_lines: DataFrame) -> DataFrame:
+def exposed_user_outcomes(
+    exposures: DataFrame, experiments: DataFrame, events: DataFrame, order_lines: DataFrame
+) -> DataFrame:
     """One row per exposed (experiment_id, user_id): variant, ``converted`` and ``revenue`` (0 when none)."""
     windows = F.broadcast(experiments.select("experiment_id", "start_date", "end_date"))
     purchases = events.filter(F.col("event_type") == "purchase").select(

@@ -38,9 +38,7 @@ def fct_user(events: DataFrame, order_lines: DataFrame) -> DataFrame:
         )
     )
     users = seen.select("user_id").unionByName(bought.select("user_id")).distinct()
-    joined = users.join(seen, "user_id", "left").join(user_sessions, "user_id", "left").join(
-        bought, "user_id", "left"
-    )
+    joined = users.join(seen, "user_id", "left").join(user_sessions, "user_id", "left").join(bought, "user_id", "left")
     return joined.select(
         "user_id",
         F.least("event_first", "order_first").alias("first_seen"),

@@ -34,11 +34,13 @@ def _first_at_or_after(times: Column, after: Column) -> Column:
 
 def session_steps(events: DataFrame) -> DataFrame:
     """One row per session: ``t1``..``t4``, the instant each step was reached (null when not reached)."""
-    collected = events.filter(F.col("session_id").isNotNull() & F.col("event_type").isin(*STEPS)).groupBy(
-        "session_id"
-    ).agg(
-        F.min(F.when(F.col("event_type") == STEPS[0], F.col("event_ts"))).alias("t1"),
-        *[_times(step).alias(f"times{n}") for n, step in enumerate(STEPS[1:], start=2)],
+    collected = (
+        events.filter(F.col("session_id").isNotNull() & F.col("event_type").isin(*STEPS))
+        .groupBy("session_id")
+        .agg(
+            F.min(F.when(F.col("event_type") == STEPS[0], F.col("event_ts"))).alias("t1"),
+            *[_times(step).alias(f"times{n}") for n, step in enumerate(STEPS[1:], start=2)],
+        )
     )
     reached = collected
     for n in range(2, len(STEPS) + 1):
@@ -47,8 +49,10 @@ def session_steps(events: DataFrame) -> DataFrame:
 
 
 def funnel_daily(events: DataFrame) -> DataFrame:
-    steps = sessions(events).select("session_id", "session_date", "device").join(
-        session_steps(events), "session_id", "left"
+    steps = (
+        sessions(events)
+        .select("session_id", "session_date", "device")
+        .join(session_steps(events), "session_id", "left")
     )
     counts = [F.count(f"t{n}").alias(f"reached{n}") for n in range(1, len(STEPS) + 1)]
     by_device = steps.groupBy("session_date", "device").agg(*counts)

@@ -39,9 +39,7 @@ def daily_kpis(events: DataFrame, order_lines: DataFrame) -> DataFrame:
         .groupBy("date")
         .agg(F.count(F.lit(1)).alias("new_customers"))
     )
-    active = events.groupBy(F.col("event_date").alias("date")).agg(
-        F.count_distinct("user_id").alias("active_users")
-    )
+    active = events.groupBy(F.col("event_date").alias("date")).agg(F.count_distinct("user_id").alias("active_users"))
     session_daily = (
         sessions(events)
         .groupBy(F.col("session_date").alias("date"))
@@ -71,8 +69,8 @@ def daily_kpis(events: DataFrame, order_lines: DataFrame) -> DataFrame:
         F.coalesce(F.col("units"), F.lit(0)).cast("decimal(38,4)").alias("units"),
         F.coalesce(F.col("active_users"), F.lit(0)).cast("long").alias("active_users"),
         sessions_count.alias("sessions"),
-        F.when(
-            sessions_count > 0, F.coalesce(F.col("converted_sessions"), F.lit(0)) / sessions_count
-        ).alias("session_conversion_rate"),
+        F.when(sessions_count > 0, F.coalesce(F.col("converted_sessions"), F.lit(0)) / sessions_count).alias(
+            "session_conversion_rate"
+        ),
         F.coalesce(F.col("new_customers"), F.lit(0)).cast("long").alias("new_customers"),
     ).orderBy("date")

@@ -39,19 +39,19 @@ def typed_order_lines(bronze: DataFrame) -> DataFrame:
 
 def order_line_rules() -> list[RowRule]:
     return [
-        RowRule("malformed_csv_row", F.col("_corrupt_record").isNotNull(),
-                "row's field count differs from the header"),
+        RowRule("malformed_csv_row", F.col("_corrupt_record").isNotNull(), "row's field count differs from the header"),
         RowRule("missing_order_id", F.col("order_id").isNull(), "order_id is missing or empty"),
         RowRule("missing_line_no", F.col("line_no").isNull(), "line_no is missing or empty"),
-        RowRule("unparseable_order_ts", F.col("order_ts").isNull(),
-                "order_ts is missing or not an ISO-8601 timestamp"),
+        RowRule("unparseable_order_ts", F.col("order_ts").isNull(), "order_ts is missing or not an ISO-8601 timestamp"),
         RowRule("non_numeric_quantity", F.col("quantity").isNull(), "quantity is missing or not a number"),
-        RowRule("non_numeric_unit_price", F.col("unit_price").isNull(),
-                "unit_price is missing or not a number"),
+        RowRule("non_numeric_unit_price", F.col("unit_price").isNull(), "unit_price is missing or not a number"),
         RowRule("non_positive_quantity", F.col("quantity") <= 0, "quantity is zero or negative"),
         RowRule("negative_unit_price", F.col("unit_price") < 0, "unit_price is negative"),
-        RowRule("discount_out_of_range", F.col("discount").isNull() | (F.col("discount") < 0)
-                | (F.col("discount") > 1), "discount is not a number between 0 and 1"),
+        RowRule(
+            "discount_out_of_range",
+            F.col("discount").isNull() | (F.col("discount") < 0) | (F.col("discount") > 1),
+            "discount is not a number between 0 and 1",
+        ),
     ]
 
 

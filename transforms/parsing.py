@@ -33,8 +33,9 @@ def parse_iso_timestamp(raw: Column) -> Column:
     minute = F.coalesce(F.nullif(_part(text, 3), F.lit("")), F.lit("00"))
     second = F.coalesce(F.nullif(_part(text, 4), F.lit("")), F.lit("00"))
     fraction = F.rpad(F.substring(_part(text, 5), 1, 6), 6, "0")
-    local_text = F.concat(_part(text, 1), F.lit(" "), hour, F.lit(":"), minute, F.lit(":"), second,
-                          F.lit("."), fraction)
+    local_text = F.concat(
+        _part(text, 1), F.lit(" "), hour, F.lit(":"), minute, F.lit(":"), second, F.lit("."), fraction
+    )
     local = F.try_to_timestamp(local_text, F.lit("yyyy-MM-dd HH:mm:ss.SSSSSS"))
     offset = F.regexp_replace(_part(text, 6), ":", "")
     sign = F.when(offset.startswith("-"), F.lit(-1)).otherwise(F.lit(1))

@@ -29,14 +29,18 @@ def _zero(type_name: str) -> Column:
 
 
 def product_daily(events: DataFrame, order_lines: DataFrame) -> DataFrame:
-    product_events = events.filter(F.col("product_id").isNotNull()).select(
-        "product_id",
-        F.col("event_date").alias("date"),
-        (F.col("event_type") == "product_view").cast("long").alias("views"),
-        (F.col("event_type") == "add_to_cart").cast("long").alias("add_to_carts"),
-        _zero(UNITS).alias("units_sold"),
-        _zero(LINE_MONEY).alias("revenue"),
-    ).filter((F.col("views") + F.col("add_to_carts")) > 0)
+    product_events = (
+        events.filter(F.col("product_id").isNotNull())
+        .select(
+            "product_id",
+            F.col("event_date").alias("date"),
+            (F.col("event_type") == "product_view").cast("long").alias("views"),
+            (F.col("event_type") == "add_to_cart").cast("long").alias("add_to_carts"),
+            _zero(UNITS).alias("units_sold"),
+            _zero(LINE_MONEY).alias("revenue"),
+        )
+        .filter((F.col("views") + F.col("add_to_carts")) > 0)
+    )
     sale_lines = order_lines.filter(F.col("is_sale") & F.col("product_id").isNotNull()).select(
         "product_id",
         F.col("order_date").alias("date"),
@@ -55,9 +59,7 @@ def product_daily(events: DataFrame, order_lines: DataFrame) -> DataFrame:
             F.sum("revenue").cast(MONEY).alias("revenue"),
         )
     )
-    previous_week = (
-        Window.partitionBy("product_id").orderBy(F.unix_date("date")).rangeBetween(-SPIKE_LOOKBACK_DAYS, -1)
-    )
+    previous_week = Window.partitionBy("product_id").orderBy(F.unix_date("date")).rangeBetween(-SPIKE_LOOKBACK_DAYS, -1)
     baseline = F.coalesce(F.sum("units_sold").over(previous_week), _zero(UNITS))
     spike = (F.col("units_sold") * (2 * SPIKE_LOOKBACK_DAYS) > baseline * 3) & (baseline >= SPIKE_LOOKBACK_DAYS)
     return daily.select(
@@ -67,8 +69,6 @@ def product_daily(events: DataFrame, order_lines: DataFrame) -> DataFrame:
         F.col("add_to_carts").cast("long").alias("add_to_carts"),
         "units_sold",
         "revenue",
-        F.when(F.col("views") > 0, F.col("units_sold").cast("double") / F.col("views")).alias(
-            "view_to_purchase_rate"
-        ),
+        F.when(F.col("views") > 0, F.col("units_sold").cast("double") / F.col("views")).alias("view_to_purchase_rate"),
         spike.alias("sales_spike"),
     )

@@ -47,8 +47,11 @@ def typed_products(bronze: DataFrame) -> DataFrame:
 def product_rules() -> list[RowRule]:
     """Quarantine rules, in the order a reason is reported."""
     return [
-        RowRule("unreadable_record", F.col("_corrupt_record").isNotNull(),
-                "the workbook or its products sheet could not be read"),
+        RowRule(
+            "unreadable_record",
+            F.col("_corrupt_record").isNotNull(),
+            "the workbook or its products sheet could not be read",
+        ),
         RowRule("missing_product_id", F.col("product_id").isNull(), "product_id is missing or empty"),
         RowRule("non_numeric_list_price", F.col("list_price").isNull(), "list_price is missing or not a number"),
     ]

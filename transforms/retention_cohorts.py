@@ -39,9 +39,9 @@ def retention_cohorts(order_lines: DataFrame) -> DataFrame:
     active_customers = F.coalesce(F.col("active_customers"), F.lit(0)).cast("long")
     return grid.join(retained, ["cohort_month", "activity_month"], "left").select(
         "cohort_month",
-        (_month_number(F.col("activity_month")) - _month_number(F.col("cohort_month"))).cast("int").alias(
-            "month_offset"
-        ),
+        (_month_number(F.col("activity_month")) - _month_number(F.col("cohort_month")))
+        .cast("int")
+        .alias("month_offset"),
         "activity_month",
         F.col("cohort_size").cast("long").alias("cohort_size"),
         active_customers.alias("active_customers"),

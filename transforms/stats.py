@@ -75,8 +75,9 @@ def srm_p_value(users: Sequence[float], shares: Sequence[float | None]) -> float
     return _finite(stats.chisquare(observed[tested], expected[tested]).pvalue)
 
 
-def proportion_difference(converters: int, users: int, control_converters: int,
-                          control_users: int) -> dict[str, float | None]:
+def proportion_difference(
+    converters: int, users: int, control_converters: int, control_users: int
+) -> dict[str, float | None]:
     """Lift, unpooled 95% CI of the rate difference and pooled two-sided z-test p-value, variant vs control."""
     empty: dict[str, float | None] = dict.fromkeys(("abs_lift", "rel_lift", "ci_low", "ci_high", "p_value"))
     if users <= 0 or control_users <= 0:
@@ -95,8 +96,9 @@ def proportion_difference(converters: int, users: int, control_converters: int,
     }
 
 
-def welch_p_value(mean: float | None, std: float | None, n: int, control_mean: float | None,
-                  control_std: float | None, control_n: int) -> float | None:
+def welch_p_value(
+    mean: float | None, std: float | None, n: int, control_mean: float | None, control_std: float | None, control_n: int
+) -> float | None:
     """Two-sided Welch t-test p-value from per-variant mean, sample std (ddof=1) and size."""
     moments = (mean, std, control_mean, control_std)
     if n < 2 or control_n < 2 or any(v is None or not math.isfinite(v) for v in moments):
@@ -119,14 +121,19 @@ def _experiment_rows(variants: pd.DataFrame) -> list[dict[str, object]]:
         row.update(dict.fromkeys(STAT_COLUMNS))
         row["srm_p_value"] = srm
         if record is not control:
-            comparison = proportion_difference(int(record["converters"]), int(record["users"]),
-                                               int(control["converters"]), int(control["users"]))
+            comparison = proportion_difference(
+                int(record["converters"]), int(record["users"]), int(control["converters"]), int(control["users"])
+            )
             p_value = comparison["p_value"]
             row.update(comparison)
             row["significant"] = None if p_value is None else p_value < ALPHA
             row["revenue_p_value"] = welch_p_value(
-                _number(record["revenue_mean"]), _number(record["revenue_std"]), int(record["users"]),
-                _number(control["revenue_mean"]), _number(control["revenue_std"]), int(control["users"]),
+                _number(record["revenue_mean"]),
+                _number(record["revenue_std"]),
+                int(record["users"]),
+                _number(control["revenue_mean"]),
+                _number(control["revenue_std"]),
+                int(control["users"]),
             )
         rows.append(row)
     return rows

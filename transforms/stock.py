@@ -53,10 +53,16 @@ def typed_stock(bronze: DataFrame) -> DataFrame:
 def stock_rules() -> list[RowRule]:
     """Quarantine rules, in the order a reason is reported."""
     return [
-        RowRule("unreadable_record", F.col("_corrupt_record").isNotNull(),
-                "the workbook or its stock sheet could not be read"),
-        RowRule("unparseable_snapshot_date", F.col("snapshot_date").isNull(),
-                "snapshot_date is missing or not an ISO-8601 date"),
+        RowRule(
+            "unreadable_record",
+            F.col("_corrupt_record").isNotNull(),
+            "the workbook or its stock sheet could not be read",
+        ),
+        RowRule(
+            "unparseable_snapshot_date",
+            F.col("snapshot_date").isNull(),
+            "snapshot_date is missing or not an ISO-8601 date",
+        ),
         RowRule("missing_product_id", F.col("product_id").isNull(), "product_id is missing or empty"),
         RowRule("missing_warehouse", F.col("warehouse").isNull(), "warehouse is missing or empty"),
         RowRule("non_numeric_on_hand", F.col("on_hand").isNull(), "on_hand is missing or not a whole number"),

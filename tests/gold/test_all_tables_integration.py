@@ -62,8 +62,11 @@ def test_reference_tables_hold_the_generated_catalogue(run: Run) -> None:
 
 
 def test_gold_tables_reconcile(run: Run) -> None:
-    kpis = run.table("gold.daily_kpis").agg(F.sum("revenue").alias("revenue"), F.sum("units").alias("units"),
-                                            F.sum("sessions").alias("sessions")).first()
+    kpis = (
+        run.table("gold.daily_kpis")
+        .agg(F.sum("revenue").alias("revenue"), F.sum("units").alias("units"), F.sum("sessions").alias("sessions"))
+        .first()
+    )
     assert kpis is not None and kpis.revenue > 0
     by_category = run.table("gold.category_daily").agg(F.sum("revenue"), F.sum("units")).first()
     by_product = run.table("gold.product_daily").agg(F.sum("revenue"), F.sum("units_sold")).first()
@@ -74,14 +77,17 @@ def test_gold_tables_reconcile(run: Run) -> None:
 
     funnel = run.table("gold.funnel_daily")
     steps = {(r.session_date, r.device, r.step): r.sessions_reached for r in funnel.collect()}
-    assert all(reached <= steps[(day, device, step - 1)] for (day, device, step), reached in steps.items()
-               if step > 1)
+    assert all(reached <= steps[(day, device, step - 1)] for (day, device, step), reached in steps.items() if step > 1)
     devices = funnel.filter("device <> 'all'").groupBy("session_date", "step").agg(F.sum("sessions_reached"))
     assert {(r[0], r[1]): r[2] for r in devices.collect()} == {
-        (day, step): reached for (day, device, step), reached in steps.items() if device == "all"}
+        (day, step): reached for (day, device, step), reached in steps.items() if device == "all"
+    }
 
-    users = run.table("silver.events").select("user_id").union(
-        run.table("silver.order_lines").filter("is_sale AND customer_id IS NOT NULL").select("customer_id"))
+    users = (
+        run.table("silver.events")
+        .select("user_id")
+        .union(run.table("silver.order_lines").filter("is_sale AND customer_id IS NOT NULL").select("customer_id"))
+    )
     assert run.table("gold.fct_user").count() == users.distinct().count()
 
     cohorts = run.table("gold.retention_cohorts").filter("month_offset = 0").collect()

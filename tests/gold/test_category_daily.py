@@ -13,20 +13,42 @@ from tests.frames import FakeContext, failed_checks, silver_order_lines, silver_
 
 
 def test_build_reads_order_lines_and_products(spark: SparkSession) -> None:
-    lines = silver_order_lines(spark, [
-        {"order_id": "o1", "order_ts": "2026-10-01 11:00:00", "customer_id": "u1", "product_id": "p1",
-         "quantity": "3", "unit_price": "2.50"},
-        {"order_id": "o2", "order_ts": "2026-10-01 12:00:00", "customer_id": "u1", "product_id": "p2",
-         "quantity": "1", "unit_price": "4.00"},
-    ])
-    products = silver_products(spark, [{"product_id": "p1", "category": "toys", "list_price": "2.50"},
-                                       {"product_id": "p2", "category": None, "list_price": "4"}])
+    lines = silver_order_lines(
+        spark,
+        [
+            {
+                "order_id": "o1",
+                "order_ts": "2026-10-01 11:00:00",
+                "customer_id": "u1",
+                "product_id": "p1",
+                "quantity": "3",
+                "unit_price": "2.50",
+            },
+            {
+                "order_id": "o2",
+                "order_ts": "2026-10-01 12:00:00",
+                "customer_id": "u1",
+                "product_id": "p2",
+                "quantity": "1",
+                "unit_price": "4.00",
+            },
+        ],
+    )
+    products = silver_products(
+        spark,
+        [
+            {"product_id": "p1", "category": "toys", "list_price": "2.50"},
+            {"product_id": "p2", "category": None, "list_price": "4"},
+        ],
+    )
     context = FakeContext(spark, {"silver.order_lines": lines, "silver.products": products})
     output = category_daily.build(context)  # type: ignore[arg-type]
     assert output.data is not None
     expected = spark.createDataFrame(
-        [(dt.date(2026, 10, 1), "toys", Decimal("7.5"), Decimal(3)),
-         (dt.date(2026, 10, 1), "unknown", Decimal(4), Decimal(1))],
+        [
+            (dt.date(2026, 10, 1), "toys", Decimal("7.5"), Decimal(3)),
+            (dt.date(2026, 10, 1), "unknown", Decimal(4), Decimal(1)),
+        ],
         "date date, category string, revenue decimal(38,6), units decimal(38,4)",
     )
     assertDataFrameEqual(output.data, expected)
@@ -36,8 +58,11 @@ def test_build_reads_order_lines_and_products(spark: SparkSession) -> None:
 def test_suite_catches_duplicates_and_missing_category(spark: SparkSession) -> None:
     day = dt.date(2026, 10, 1)
     bad = spark.createDataFrame(
-        [(day, "toys", Decimal(1), Decimal(1)), (day, "toys", Decimal(2), Decimal(0)),
-         (day, None, Decimal(1), Decimal(1))],
+        [
+            (day, "toys", Decimal(1), Decimal(1)),
+            (day, "toys", Decimal(2), Decimal(0)),
+            (day, None, Decimal(1), Decimal(1)),
+        ],
         "date date, category string, revenue decimal(38,6), units decimal(38,4)",
     )
     table = category_daily.TABLE

@@ -24,15 +24,39 @@ from transforms.stats import SUMMARY_COLUMNS, experiment_statistics
 
 TOL = 1e-9
 EXPERIMENTS = [
-    {"experiment_id": "exp_main", "name": "Main", "variants": ["control", "treatment"],
-     "allocation": {"control": 0.5, "treatment": 0.5}, "start_date": "2026-10-02", "end_date": "2026-10-03"},
-    {"experiment_id": "exp_srm", "name": "Skewed", "variants": ["control", "v"],
-     "allocation": {"control": 0.9, "v": 0.1}, "start_date": "2026-10-02", "end_date": "2026-10-03"},
+    {
+        "experiment_id": "exp_main",
+        "name": "Main",
+        "variants": ["control", "treatment"],
+        "allocation": {"control": 0.5, "treatment": 0.5},
+        "start_date": "2026-10-02",
+        "end_date": "2026-10-03",
+    },
+    {
+        "experiment_id": "exp_srm",
+        "name": "Skewed",
+        "variants": ["control", "v"],
+        "allocation": {"control": 0.9, "v": 0.1},
+        "start_date": "2026-10-02",
+        "end_date": "2026-10-03",
+    },
 ]
-VARIANTS = {"u1": "control", "u2": "control", "u3": "control", "u4": "control", "u5": "treatment",
-            "u6": "treatment", "u7": "treatment"}
-ORDERS = {"u1": ("o1", "10.00", "paid"), "u2": ("o2", "30.00", "paid"), "u5": ("o5", "20.00", "paid"),
-          "u6": ("o6", "40.00", "paid"), "u7": ("o7", "15.00", "cancelled")}
+VARIANTS = {
+    "u1": "control",
+    "u2": "control",
+    "u3": "control",
+    "u4": "control",
+    "u5": "treatment",
+    "u6": "treatment",
+    "u7": "treatment",
+}
+ORDERS = {
+    "u1": ("o1", "10.00", "paid"),
+    "u2": ("o2", "30.00", "paid"),
+    "u5": ("o5", "20.00", "paid"),
+    "u6": ("o6", "40.00", "paid"),
+    "u7": ("o7", "15.00", "cancelled"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,23 +64,45 @@ def results(spark: SparkSession) -> dict[tuple[str, str], Row]:
     events, lines = [], []
     for user, variant in VARIANTS.items():
         carried = {"exp_main": variant, **({"exp_srm": "control"} if variant == "control" else {})}
-        events.append({"event_id": f"x-{user}", "event_ts": "2026-10-02T08:00:00Z", "user_id": user,
-                       "session_id": f"s-{user}", "experiments": carried})
+        events.append(
+            {
+                "event_id": f"x-{user}",
+                "event_ts": "2026-10-02T08:00:00Z",
+                "user_id": user,
+                "session_id": f"s-{user}",
+                "experiments": carried,
+            }
+        )
         if user in ORDERS:
             order_id, price, status = ORDERS[user]
             for n in range(2 if user == "u6" else 1):
-                events.append({"event_id": f"p{n}-{user}", "event_ts": f"2026-10-02T12:00:0{n}Z", "user_id": user,
-                               "session_id": f"s-{user}", "event_type": "purchase", "order_id": order_id,
-                               "product_id": "p1"})
-            lines.append({"order_id": order_id, "order_ts": "2026-10-02 12:00:00", "customer_id": user,
-                          "product_id": "p1", "unit_price": price, "status": status})
+                events.append(
+                    {
+                        "event_id": f"p{n}-{user}",
+                        "event_ts": f"2026-10-02T12:00:0{n}Z",
+                        "user_id": user,
+                        "session_id": f"s-{user}",
+                        "event_type": "purchase",
+                        "order_id": order_id,
+                        "product_id": "p1",
+                    }
+                )
+            lines.append(
+                {
+                    "order_id": order_id,
+                    "order_ts": "2026-10-02 12:00:00",
+                    "customer_id": user,
+                    "product_id": "p1",
+                    "unit_price": price,
+                    "status": status,
+                }
+            )
     silver = {
         "silver.events": silver_events(spark, events),
         "silver.experiments": silver_experiments(spark, EXPERIMENTS),
         "silver.order_lines": silver_order_lines(spark, lines),
     }
-    silver["silver.experiment_exposures"] = experiment_exposures(silver["silver.events"],
-                                                                 silver["silver.experiments"])
+    silver["silver.experiment_exposures"] = experiment_exposures(silver["silver.events"], silver["silver.experiments"])
     output = experiment_results.build(FakeContext(spark, silver))  # type: ignore[arg-type]
     assert output.data is not None
     assert output.data.schema == experiment_results.SCHEMA
@@ -66,14 +112,28 @@ def results(spark: SparkSession) -> dict[tuple[str, str], Row]:
 def test_counts_and_descriptive_columns(results: dict[tuple[str, str], Row]) -> None:
     control, treatment = results[("exp_main", "control")], results[("exp_main", "treatment")]
     assert (control.users, control.converters, control.revenue, control.revenue_per_user) == (
-        4, 2, Decimal(40), Decimal(10))
+        4,
+        2,
+        Decimal(40),
+        Decimal(10),
+    )
     assert (treatment.users, treatment.converters, treatment.revenue, treatment.revenue_per_user) == (
-        3, 3, Decimal(60), Decimal(20))
+        3,
+        3,
+        Decimal(60),
+        Decimal(20),
+    )
     assert (control.conversion_rate, treatment.conversion_rate) == (0.5, 1.0)
     assert (control.is_control, treatment.is_control, control.variant_index, treatment.variant_index) == (
-        True, False, 0, 1)
-    assert all(getattr(control, c) is None for c in ("abs_lift", "rel_lift", "ci_low", "ci_high", "p_value",
-                                                      "significant", "revenue_p_value"))
+        True,
+        False,
+        0,
+        1,
+    )
+    assert all(
+        getattr(control, c) is None
+        for c in ("abs_lift", "rel_lift", "ci_low", "ci_high", "p_value", "significant", "revenue_p_value")
+    )
 
 
 def test_statistics_equal_scipy_and_statsmodels(results: dict[tuple[str, str], Row]) -> None:
@@ -88,7 +148,8 @@ def test_statistics_equal_scipy_and_statsmodels(results: dict[tuple[str, str], R
     assert treatment.ci_low == pytest.approx(ci_low, abs=TOL)
     assert treatment.ci_high == pytest.approx(ci_high, abs=TOL)
     assert treatment.revenue_p_value == pytest.approx(
-        stats.ttest_ind(revenue_t, revenue_c, equal_var=False).pvalue, abs=TOL)
+        stats.ttest_ind(revenue_t, revenue_c, equal_var=False).pvalue, abs=TOL
+    )
     assert treatment.srm_p_value == pytest.approx(stats.chisquare([4, 3], [3.5, 3.5]).pvalue, abs=TOL)
 
 
@@ -101,10 +162,35 @@ def test_sample_ratio_mismatch_and_empty_variant(results: dict[tuple[str, str], 
 
 
 def test_suite_catches_impossible_results(spark: SparkSession) -> None:
-    def row(variant: str, users: int, converters: int, rate: float | None, p: float | None, low: float | None,
-            high: float | None) -> tuple:
-        return ("exp", variant, 0, True, 0.5, users, converters, rate, Decimal(0), Decimal(0), 0.5, None, None,
-                low, high, p, None, None)
+    def row(
+        variant: str,
+        users: int,
+        converters: int,
+        rate: float | None,
+        p: float | None,
+        low: float | None,
+        high: float | None,
+    ) -> tuple:
+        return (
+            "exp",
+            variant,
+            0,
+            True,
+            0.5,
+            users,
+            converters,
+            rate,
+            Decimal(0),
+            Decimal(0),
+            0.5,
+            None,
+            None,
+            low,
+            high,
+            p,
+            None,
+            None,
+        )
 
     bad = spark.createDataFrame(
         [row("control", 2, 3, 1.5, None, None, None), row("control", 2, 1, 0.5, 2.0, 0.2, 0.1)],
@@ -120,11 +206,29 @@ def test_suite_catches_impossible_results(spark: SparkSession) -> None:
 
 
 def test_rows_for_spark_turns_missing_values_into_nulls() -> None:
-    frame = pd.DataFrame([{"experiment_id": "e", "variant_index": 0, "variant": "control", "allocation_share": 1.0,
-                           "users": np.int64(0), "converters": 0, "conversion_rate": float("nan"),
-                           "revenue": Decimal(0), "revenue_per_user": None, "srm_p_value": None,
-                           "abs_lift": None, "rel_lift": None, "ci_low": None, "ci_high": None, "p_value": None,
-                           "significant": None, "revenue_p_value": None}])
+    frame = pd.DataFrame(
+        [
+            {
+                "experiment_id": "e",
+                "variant_index": 0,
+                "variant": "control",
+                "allocation_share": 1.0,
+                "users": np.int64(0),
+                "converters": 0,
+                "conversion_rate": float("nan"),
+                "revenue": Decimal(0),
+                "revenue_per_user": None,
+                "srm_p_value": None,
+                "abs_lift": None,
+                "rel_lift": None,
+                "ci_low": None,
+                "ci_high": None,
+                "p_value": None,
+                "significant": None,
+                "revenue_p_value": None,
+            }
+        ]
+    )
     [row] = experiment_results.rows_for_spark(frame)
     assert row[:8] == ("e", "control", 0, True, 1.0, 0, 0, None)
     assert type(row[5]) is int

@@ -11,30 +11,59 @@ from gold import funnel_daily
 from tests.frames import FakeContext, failed_checks, silver_events
 from transforms.funnel_daily import funnel_daily as transform
 
-SCHEMA = ("session_date date, device string, step int, step_name string, sessions_reached long, "
-          "step_conversion double, overall_conversion double")
+SCHEMA = (
+    "session_date date, device string, step int, step_name string, sessions_reached long, "
+    "step_conversion double, overall_conversion double"
+)
 
 
 def test_build_is_the_transform_of_events(spark: SparkSession) -> None:
-    events = silver_events(spark, [
-        {"event_id": "e1", "event_ts": "2026-10-01T10:00:00Z", "user_id": "u1", "session_id": "s1",
-         "event_type": "product_view", "product_id": "p1"},
-        {"event_id": "e2", "event_ts": "2026-10-01T10:01:00Z", "user_id": "u1", "session_id": "s1",
-         "event_type": "add_to_cart", "product_id": "p1"},
-    ])
+    events = silver_events(
+        spark,
+        [
+            {
+                "event_id": "e1",
+                "event_ts": "2026-10-01T10:00:00Z",
+                "user_id": "u1",
+                "session_id": "s1",
+                "event_type": "product_view",
+                "product_id": "p1",
+            },
+            {
+                "event_id": "e2",
+                "event_ts": "2026-10-01T10:01:00Z",
+                "user_id": "u1",
+                "session_id": "s1",
+                "event_type": "add_to_cart",
+                "product_id": "p1",
+            },
+        ],
+    )
     output = funnel_daily.build(FakeContext(spark, {"silver.events": events}))  # type: ignore[arg-type]
     assert output.data is not None
     assertDataFrameEqual(output.data, transform(events))
     reached = {(r.device, r.step): r.sessions_reached for r in output.data.collect()}
-    assert reached == {("mobile", 1): 1, ("mobile", 2): 1, ("mobile", 3): 0, ("mobile", 4): 0,
-                       ("all", 1): 1, ("all", 2): 1, ("all", 3): 0, ("all", 4): 0}
+    assert reached == {
+        ("mobile", 1): 1,
+        ("mobile", 2): 1,
+        ("mobile", 3): 0,
+        ("mobile", 4): 0,
+        ("all", 1): 1,
+        ("all", 2): 1,
+        ("all", 3): 0,
+        ("all", 4): 0,
+    }
 
 
 def test_suite_rejects_a_widening_funnel(spark: SparkSession) -> None:
     day = dt.date(2026, 10, 1)
     bad = spark.createDataFrame(
-        [(day, "all", 1, "product_view", 2, None, 1.0), (day, "all", 2, "add_to_cart", 3, 1.5, 1.5),
-         (day, "all", 2, "add_to_cart", 1, 0.5, 0.5), (day, "all", 5, "refund", 0, 0.0, 0.0)],
+        [
+            (day, "all", 1, "product_view", 2, None, 1.0),
+            (day, "all", 2, "add_to_cart", 3, 1.5, 1.5),
+            (day, "all", 2, "add_to_cart", 1, 0.5, 0.5),
+            (day, "all", 5, "refund", 0, 0.0, 0.0),
+        ],
         SCHEMA,
     )
     table = funnel_daily.TABLE

@@ -12,16 +12,29 @@ from tests.frames import FakeContext, failed_checks, silver_order_lines
 
 
 def test_build_reads_order_lines(spark: SparkSession) -> None:
-    lines = silver_order_lines(spark, [{"order_id": "o1", "order_ts": "2026-10-01 11:00:00", "customer_id": "u1",
-                                        "product_id": "p1", "unit_price": "2.50"}])
+    lines = silver_order_lines(
+        spark,
+        [
+            {
+                "order_id": "o1",
+                "order_ts": "2026-10-01 11:00:00",
+                "customer_id": "u1",
+                "product_id": "p1",
+                "unit_price": "2.50",
+            }
+        ],
+    )
     output = retention_cohorts.build(FakeContext(spark, {"silver.order_lines": lines}))  # type: ignore[arg-type]
     assert output.data is not None
     month = dt.date(2026, 10, 1)
-    assertDataFrameEqual(output.data, spark.createDataFrame(
-        [(month, 0, month, 1, 1, 1.0)],
-        "cohort_month date, month_offset int, activity_month date, cohort_size long, active_customers long, "
-        "retention_rate double",
-    ))
+    assertDataFrameEqual(
+        output.data,
+        spark.createDataFrame(
+            [(month, 0, month, 1, 1, 1.0)],
+            "cohort_month date, month_offset int, activity_month date, cohort_size long, active_customers long, "
+            "retention_rate double",
+        ),
+    )
 
 
 def test_suite_catches_impossible_retention(spark: SparkSession) -> None:

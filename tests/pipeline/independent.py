@@ -15,9 +15,7 @@ from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-TS = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$"
-)
+TS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$")
 EVENT_TYPES = {"page_view", "product_view", "add_to_cart", "remove_from_cart", "begin_checkout", "purchase", "search"}
 
 
@@ -75,8 +73,13 @@ def silver_events(landing: Path, ingested_at: dt.datetime) -> list[dict]:
             if ts > ingested_at + dt.timedelta(days=1):
                 continue
             key = (ts, order, line_no)
-            row = {"event_id": event_id, "user_id": user_id, "ts": ts, "event_type": event_type,
-                   "session_id": ident(record.get("session_id"))}
+            row = {
+                "event_id": event_id,
+                "user_id": user_id,
+                "ts": ts,
+                "event_type": event_type,
+                "session_id": ident(record.get("session_id")),
+            }
             if event_id not in best or key < best[event_id][0]:
                 best[event_id] = (key, row)
     return [row for _, row in best.values()]
@@ -111,8 +114,11 @@ def silver_order_lines(landing: Path) -> list[dict]:
                 continue
             status = rec["status"].strip().lower()
             latest[(order_id, line_no)] = {
-                "order_id": order_id, "customer_id": ident(rec["customer_id"]), "date": ts.date(),
-                "quantity": qty, "revenue": qty * price * (1 - discount),
+                "order_id": order_id,
+                "customer_id": ident(rec["customer_id"]),
+                "date": ts.date(),
+                "quantity": qty,
+                "revenue": qty * price * (1 - discount),
                 "sale": status not in ("cancelled", "returned"),
             }
     return list(latest.values())
@@ -125,8 +131,15 @@ def daily_kpis(landing: Path, ingested_at: dt.datetime) -> dict[dt.date, dict]:
     day = min(dates)
     out: dict[dt.date, dict] = {}
     while day <= max(dates):
-        out[day] = {"revenue": Decimal(0), "orders": set(), "units": Decimal(0), "users": set(), "sessions": 0,
-                    "converted": 0, "new_customers": 0}
+        out[day] = {
+            "revenue": Decimal(0),
+            "orders": set(),
+            "units": Decimal(0),
+            "users": set(),
+            "sessions": 0,
+            "converted": 0,
+            "new_customers": 0,
+        }
         day += dt.timedelta(days=1)
     first_sale: dict[str, dt.date] = {}
     for line in lines:

@@ -20,8 +20,9 @@ from tests.pipeline import independent
 
 
 class Run:
-    def __init__(self, settings: Settings, landing: GenerationSummary, report: RunReport, pipeline: Pipeline,
-                 first: RunReport):
+    def __init__(
+        self, settings: Settings, landing: GenerationSummary, report: RunReport, pipeline: Pipeline, first: RunReport
+    ):
         self.settings = settings
         self.first = first
         self.landing = landing
@@ -205,11 +206,17 @@ def test_backfill_window_rebuilds_identically(spark: SparkSession, demo_run: Run
 
     def snapshot() -> dict[str, list]:
         tables = {}
-        for layer, name in [("gold", "daily_kpis"), ("silver", "events"), ("silver", "order_lines"),
-                            ("quarantine", "events"), ("quarantine", "order_lines")]:
+        for layer, name in [
+            ("gold", "daily_kpis"),
+            ("silver", "events"),
+            ("silver", "order_lines"),
+            ("quarantine", "events"),
+            ("quarantine", "order_lines"),
+        ]:
             frame = spark.read.format("delta").load(table_path(settings, layer, name))
-            keep = [c for c in frame.columns if c not in ("_run_id", "_quarantined_at", "_ingest_ts",
-                                                          "_ingest_batch_id")]
+            keep = [
+                c for c in frame.columns if c not in ("_run_id", "_quarantined_at", "_ingest_ts", "_ingest_batch_id")
+            ]
             tables[f"{layer}.{name}"] = sorted(map(tuple, frame.select(keep).collect()), key=repr)
         return tables
 

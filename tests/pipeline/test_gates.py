@@ -63,11 +63,19 @@ def test_cli_exits_non_zero_when_bronze_gate_fails(tmp_path: Path) -> None:
         "event_id,event_ts,user_id\n" + "".join(f"e{i},2026-10-01T10:00:00Z,u{i}\n" for i in range(20)),
         encoding="utf-8",
     )
-    env = {**os.environ, "LAKEHOUSE_ROOT": str(tmp_path / "lakehouse"), "LAKEHOUSE_LANDING": str(landing),
-           "LAKEHOUSE_SHUFFLE_PARTITIONS": "1"}
+    env = {
+        **os.environ,
+        "LAKEHOUSE_ROOT": str(tmp_path / "lakehouse"),
+        "LAKEHOUSE_LANDING": str(landing),
+        "LAKEHOUSE_SHUFFLE_PARTITIONS": "1",
+    }
     done = subprocess.run(
         [sys.executable, "-m", "lakehouse.cli", "run", "--no-prefect"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 2, done.stderr[-2000:]
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]

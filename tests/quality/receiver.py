@@ -19,8 +19,9 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                received.append({"path": self.path, "content_type": self.headers.get("Content-Type"),
-                                 "json": json.loads(body)})
+                received.append(
+                    {"path": self.path, "content_type": self.headers.get("Content-Type"), "json": json.loads(body)}
+                )
                 self.send_response(200)
                 self.end_headers()
 

@@ -45,10 +45,18 @@ def minio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, 
     data = tmp_path_factory.mktemp("minio-data")
     port, user, password = _free_port(), "docs-test", secrets.token_urlsafe(12)
     process = subprocess.Popen(
-        [str(binary), "server", "--address", f"127.0.0.1:{port}", "--console-address", f"127.0.0.1:{port + 1}",
-         str(data)],
+        [
+            str(binary),
+            "server",
+            "--address",
+            f"127.0.0.1:{port}",
+            "--console-address",
+            f"127.0.0.1:{port + 1}",
+            str(data),
+        ],
         env={"MINIO_ROOT_USER": user, "MINIO_ROOT_PASSWORD": password, "MINIO_UPDATE": "off", "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
@@ -69,8 +77,14 @@ def minio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, 
 
 def test_site_is_uploaded_and_kept_in_sync(minio: tuple[str, str, str], spark: SparkSession, tmp_path: Path) -> None:
     endpoint, user, password = minio
-    settings = make_settings(tmp_path, root="s3a://docs-lake/lakehouse", s3_endpoint=endpoint, s3_access_key=user,
-                             s3_secret_key=password, cache_dir=tmp_path / "cache")
+    settings = make_settings(
+        tmp_path,
+        root="s3a://docs-lake/lakehouse",
+        s3_endpoint=endpoint,
+        s3_access_key=user,
+        s3_secret_key=password,
+        cache_dir=tmp_path / "cache",
+    )
     client = reports._minio_client(settings)
     client.make_bucket("docs-lake")
     client.put_object("docs-lake", "data_docs/stale.html", io.BytesIO(b"old"), 3)

@@ -32,8 +32,14 @@ from lakehouse.settings import Settings
 from tests.conftest import make_settings
 from tests.quality.receiver import Receiver
 
-TABLES = ("bronze.events", "bronze.orders", "silver.events", "silver.order_lines", "gold.daily_kpis",
-          "gold.product_daily")
+TABLES = (
+    "bronze.events",
+    "bronze.orders",
+    "silver.events",
+    "silver.order_lines",
+    "gold.daily_kpis",
+    "gold.product_daily",
+)
 
 
 @dataclasses.dataclass
@@ -74,8 +80,14 @@ def _planting_spikes(table: TableDef, planted: list[tuple[str, str]]) -> TableDe
         output = build(context)
         assert output.data is not None
         last = output.data.agg(F.max("date")).first()[0]
-        products = [r.product_id for r in output.data.filter(F.col("date") == last)
-                    .select("product_id").orderBy("product_id").limit(2).collect()]
+        products = [
+            r.product_id
+            for r in output.data.filter(F.col("date") == last)
+            .select("product_id")
+            .orderBy("product_id")
+            .limit(2)
+            .collect()
+        ]
         planted[:] = [(last.isoformat(), str(p)) for p in products]
         spike = (F.col("date") == F.lit(last)) & F.col("product_id").isin(products)
         data = output.data.withColumn("sales_spike", F.col("sales_spike") | spike)
@@ -100,8 +112,12 @@ def runs(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Itera
         second = Pipeline(settings, spark, full_refresh=True, catalog=Catalog(list(tables.values()))).run(
             ["gold.daily_kpis"]
         )
-        env = {"LAKEHOUSE_ROOT": settings.root, "LAKEHOUSE_LANDING": settings.landing,
-               "LAKEHOUSE_CACHE_DIR": str(settings.cache_dir), "LAKEHOUSE_ENV_FILE": str(root / "no.env")}
+        env = {
+            "LAKEHOUSE_ROOT": settings.root,
+            "LAKEHOUSE_LANDING": settings.landing,
+            "LAKEHOUSE_CACHE_DIR": str(settings.cache_dir),
+            "LAKEHOUSE_ENV_FILE": str(root / "no.env"),
+        }
         yield Runs(settings, receiver, first, second, planted, env)
 
 

@@ -72,8 +72,9 @@ def test_docs_locations(tmp_path: Path) -> None:
     assert reports.gx_project_dir(make_settings(tmp_path)) == (tmp_path / "lakehouse" / "_gx").resolve()
     configured = reports.docs_target(make_settings(tmp_path, data_docs_dir=str(tmp_path / "site")))
     assert configured.location == str((tmp_path / "site" / "index.html").resolve())
-    s3 = make_settings(tmp_path, root="s3a://lake/house", s3_access_key="k", s3_secret_key="s" * 8,
-                       cache_dir=tmp_path / "cache")
+    s3 = make_settings(
+        tmp_path, root="s3a://lake/house", s3_access_key="k", s3_secret_key="s" * 8, cache_dir=tmp_path / "cache"
+    )
     remote = reports.docs_target(s3)
     assert remote.location == "s3://lake/data_docs/index.html"
     assert remote.upload_to is not None and (remote.upload_to.bucket, remote.upload_to.prefix) == ("lake", "data_docs")
@@ -92,7 +93,9 @@ def test_gate_pairs_results_with_their_own_checks(spark: SparkSession) -> None:
     ]
     results = QualityGate().validate("t.pairing", df, checks, rows=2, pandas_max_rows=10)
     assert [(r.column, r.severity, r.success) for r in results] == [
-        ("a", "critical", True), ("b", "critical", True), ("a", "warn", False)
+        ("a", "critical", True),
+        ("b", "critical", True),
+        ("a", "warn", False),
     ]
 
 
@@ -108,8 +111,9 @@ def test_data_docs_keep_only_the_newest_runs(tmp_path: Path) -> None:
     for hour in range(3):
         suite = gx.ExpectationSuite(name="gold.t-suite", expectations=[gxe.ExpectColumnValuesToNotBeNull(column="a")])
         result = batches.get_batch(batch_parameters={"dataframe": pd.DataFrame({"a": [1, 2]})}).validate(suite)
-        reports.build_data_docs(settings, f"run-{hour}", NOW + dt.timedelta(hours=hour), {"gold.t": result},
-                                {"gold.t": checks})
+        reports.build_data_docs(
+            settings, f"run-{hour}", NOW + dt.timedelta(hours=hour), {"gold.t": result}, {"gold.t": checks}
+        )
     pages = tmp_path / "data_docs" / "validations" / "gold" / "t-suite"
     assert sorted(p.name for p in pages.iterdir()) == ["run-1", "run-2"]
     index = (tmp_path / "data_docs" / "index.html").read_text(encoding="utf-8")

@@ -36,10 +36,16 @@ def test_widening_allow_list() -> None:
 
 
 def test_diff_lines() -> None:
-    old = T.StructType([T.StructField("a", T.IntegerType()), T.StructField("b", T.StringType()),
-                        T.StructField("c", T.DecimalType(12, 2))])
-    new = T.StructType([T.StructField("a", T.LongType()), T.StructField("c", T.StringType()),
-                        T.StructField("d", T.DateType())])
+    old = T.StructType(
+        [
+            T.StructField("a", T.IntegerType()),
+            T.StructField("b", T.StringType()),
+            T.StructField("c", T.DecimalType(12, 2)),
+        ]
+    )
+    new = T.StructType(
+        [T.StructField("a", T.LongType()), T.StructField("c", T.StringType()), T.StructField("d", T.DateType())]
+    )
     assert diff_schemas(old, new).lines() == [
         "- b string",
         "~ c decimal(12,2) -> string",
@@ -84,10 +90,7 @@ def test_csv_extra_column_is_rescued_and_header_order_does_not_matter(spark: Spa
     )
     report = Pipeline(settings, spark, catalog=_orders_catalog(settings)).run()
     assert report.ok
-    rows = {
-        r.order_id: r
-        for r in spark.read.format("delta").load(table_path(settings, "bronze", "orders")).collect()
-    }
+    rows = {r.order_id: r for r in spark.read.format("delta").load(table_path(settings, "bronze", "orders")).collect()}
     assert sorted(rows) == ["o1", "o2", "o3"]
     assert (rows["o2"].quantity, rows["o2"].unit_price) == ("3", "12.50")  # by name, not position
     assert json.loads(rows["o2"]._rescued_data) == {"coupon": "WELCOME10"}
@@ -104,8 +107,18 @@ class _Widget:
         return TableOutput(data=self.frame)
 
     def catalog(self) -> Catalog:
-        return Catalog([TableDef(layer="silver", name="widgets", grain="one row per widget", build=self.build,
-                                 keys=("widget_id",), write="merge")])
+        return Catalog(
+            [
+                TableDef(
+                    layer="silver",
+                    name="widgets",
+                    grain="one row per widget",
+                    build=self.build,
+                    keys=("widget_id",),
+                    write="merge",
+                )
+            ]
+        )
 
 
 def test_silver_refuses_a_removed_or_retyped_column_and_widens_an_int(spark: SparkSession, tmp_path: Path) -> None:

@@ -10,8 +10,14 @@ from silver import experiments
 from tests.frames import EXPERIMENT_COLUMNS, FakeContext, bronze, failed_checks
 from transforms.latest import LATER_INGESTED_WINS
 
-GOOD = {"experiment_id": "exp_a", "name": "Checkout", "variants": ["control", "treatment"],
-        "allocation": {"control": 0.5, "treatment": 0.5}, "start_date": "2026-10-02", "end_date": "2026-10-12"}
+GOOD = {
+    "experiment_id": "exp_a",
+    "name": "Checkout",
+    "variants": ["control", "treatment"],
+    "allocation": {"control": 0.5, "treatment": 0.5},
+    "start_date": "2026-10-02",
+    "end_date": "2026-10-12",
+}
 
 
 def test_build_quarantines_with_reasons(spark: SparkSession) -> None:
@@ -21,15 +27,20 @@ def test_build_quarantines_with_reasons(spark: SparkSession) -> None:
         {**GOOD, "experiment_id": "exp_c", "variants": None},
         {"_corrupt_record": "invalid JSON (Expecting value): b'{'"},
     ]
-    context = FakeContext(spark, {"bronze.experiments": bronze(spark, EXPERIMENT_COLUMNS, records,
-                                                               source="experiments")})
+    context = FakeContext(
+        spark, {"bronze.experiments": bronze(spark, EXPERIMENT_COLUMNS, records, source="experiments")}
+    )
     output = experiments.build(context)  # type: ignore[arg-type]
     assert output.ledger is not None and output.ledger.balanced
     assert output.ledger.by_rule == {"allocation_mismatch": 1, "no_variants": 1, "unreadable_record": 1}
     assert output.data is not None and output.quarantine is not None
     [row] = output.data.collect()
     assert (row.experiment_id, row.variants, row.allocation, row.start_date) == (
-        "exp_a", ["control", "treatment"], {"control": 0.5, "treatment": 0.5}, dt.date(2026, 10, 2))
+        "exp_a",
+        ["control", "treatment"],
+        {"control": 0.5, "treatment": 0.5},
+        dt.date(2026, 10, 2),
+    )
     reasons = {r._rule: r._reason for r in output.quarantine.collect()}
     assert reasons["allocation_mismatch"].startswith("allocation keys do not match the variants")
     assert experiments.TABLE.merge_condition == LATER_INGESTED_WINS
@@ -38,11 +49,12 @@ def test_build_quarantines_with_reasons(spark: SparkSession) -> None:
 def test_suite_catches_duplicates_and_missing_dates(spark: SparkSession) -> None:
     day = dt.date(2026, 10, 2)
     bad = spark.createDataFrame(
-        [("exp_a", ["control"], {"control": 1.0}, day, day),
-         ("exp_a", ["control"], {"control": 1.0}, None, day),
-         ("exp_b", ["control"], {"control": 1.0}, day, day - dt.timedelta(days=1))],
-        "experiment_id string, variants array<string>, allocation map<string,double>, start_date date, "
-        "end_date date",
+        [
+            ("exp_a", ["control"], {"control": 1.0}, day, day),
+            ("exp_a", ["control"], {"control": 1.0}, None, day),
+            ("exp_b", ["control"], {"control": 1.0}, day, day - dt.timedelta(days=1)),
+        ],
+        "experiment_id string, variants array<string>, allocation map<string,double>, start_date date, end_date date",
     )
     failed = failed_checks(experiments.TABLE, bad)
     assert failed == {

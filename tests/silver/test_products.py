@@ -23,22 +23,31 @@ def _build(spark: SparkSession, records: list[dict[str, object]]) -> TableOutput
 
 
 def test_build_quarantines_and_balances(spark: SparkSession) -> None:
-    output = _build(spark, [
-        {"product_id": "p1", "name": "Lamp", "category": "home", "list_price": "10", "cost": "4"},
-        {"product_id": "p1", "name": "Lamp", "category": "home", "list_price": "11", "cost": "4"},
-        {"product_id": "p2", "name": "Kite", "category": "", "list_price": "ten"},
-        {"product_id": None, "name": "Ghost", "list_price": "1"},
-    ])
+    output = _build(
+        spark,
+        [
+            {"product_id": "p1", "name": "Lamp", "category": "home", "list_price": "10", "cost": "4"},
+            {"product_id": "p1", "name": "Lamp", "category": "home", "list_price": "11", "cost": "4"},
+            {"product_id": "p2", "name": "Kite", "category": "", "list_price": "ten"},
+            {"product_id": None, "name": "Ghost", "list_price": "1"},
+        ],
+    )
     assert output.ledger is not None and output.ledger.balanced
-    assert (output.ledger.rows_in, output.ledger.rows_out, output.ledger.quarantined,
-            output.ledger.deduplicated) == (4, 1, 2, 1)
+    assert (output.ledger.rows_in, output.ledger.rows_out, output.ledger.quarantined, output.ledger.deduplicated) == (
+        4,
+        1,
+        2,
+        1,
+    )
     assert output.ledger.by_rule == {"missing_product_id": 1, "non_numeric_list_price": 1}
     assert output.data is not None and output.quarantine is not None
-    assertDataFrameEqual(output.data.select("product_id", "list_price"),
-                         spark.createDataFrame([("p1", Decimal("11.0000"))], "product_id string, list_price "
-                                               "decimal(18,4)"))
-    quarantined = {(r._rule, r._reason, '"ten"' in r._record, r._run_id, r._source)
-                   for r in output.quarantine.collect()}
+    assertDataFrameEqual(
+        output.data.select("product_id", "list_price"),
+        spark.createDataFrame([("p1", Decimal("11.0000"))], "product_id string, list_price decimal(18,4)"),
+    )
+    quarantined = {
+        (r._rule, r._reason, '"ten"' in r._record, r._run_id, r._source) for r in output.quarantine.collect()
+    }
     assert quarantined == {
         ("non_numeric_list_price", "list_price is missing or not a number", True, "test-run", "products"),
         ("missing_product_id", "product_id is missing or empty", False, "test-run", "products"),
@@ -47,18 +56,24 @@ def test_build_quarantines_and_balances(spark: SparkSession) -> None:
 
 def test_merge_keeps_the_latest_ingested_row(spark: SparkSession, tmp_path: Path) -> None:
     path = str(tmp_path / "products")
-    first = _build(spark, [
-        {"product_id": "p1", "name": "Lamp", "category": "home", "list_price": "10"},
-        {"product_id": "p2", "name": "Kite", "category": "toys", "list_price": "5"},
-    ])
+    first = _build(
+        spark,
+        [
+            {"product_id": "p1", "name": "Lamp", "category": "home", "list_price": "10"},
+            {"product_id": "p2", "name": "Kite", "category": "toys", "list_price": "5"},
+        ],
+    )
     assert first.data is not None
     delta_io.merge(first.data, path, products.TABLE.keys, update_condition=products.TABLE.merge_condition)
     # The next batch re-prices p1 and adds p3; a replayed copy of p2 from an earlier batch must not win.
-    second = _build(spark, [
-        {**BATCH_2, "product_id": "p1", "name": "Lamp (2nd gen)", "category": "home", "list_price": "12"},
-        {**BATCH_2, "product_id": "p3", "name": "Vase", "list_price": "30"},
-        {"_ingest_ts": dt.datetime(2026, 10, 31), "product_id": "p2", "name": "Old kite", "list_price": "4"},
-    ])
+    second = _build(
+        spark,
+        [
+            {**BATCH_2, "product_id": "p1", "name": "Lamp (2nd gen)", "category": "home", "list_price": "12"},
+            {**BATCH_2, "product_id": "p3", "name": "Vase", "list_price": "30"},
+            {"_ingest_ts": dt.datetime(2026, 10, 31), "product_id": "p2", "name": "Old kite", "list_price": "4"},
+        ],
+    )
     assert second.data is not None
     delta_io.merge(second.data, path, products.TABLE.keys, update_condition=products.TABLE.merge_condition)
     expected = spark.createDataFrame(

@@ -16,8 +16,14 @@ def test_build_quarantines_and_keeps_latest_snapshot_row(spark: SparkSession) ->
     later = {"_ingest_file": "landing/file-2"}  # after the default landing/file-1 in path order
     records = [
         {"snapshot_date": "2026-10-01", "product_id": "p1", "warehouse": "north", "on_hand": "5", "reorder_point": "2"},
-        {**later, "snapshot_date": "2026-10-01", "product_id": "p1", "warehouse": "north", "on_hand": "6",
-         "reorder_point": "2"},
+        {
+            **later,
+            "snapshot_date": "2026-10-01",
+            "product_id": "p1",
+            "warehouse": "north",
+            "on_hand": "6",
+            "reorder_point": "2",
+        },
         {"snapshot_date": "2026-10-01", "product_id": "p1", "warehouse": "south", "on_hand": "1.5"},
         {"snapshot_date": "", "product_id": "p1", "warehouse": "south", "on_hand": "1"},
     ]
@@ -29,9 +35,10 @@ def test_build_quarantines_and_keeps_latest_snapshot_row(spark: SparkSession) ->
     assert output.data is not None
     assertDataFrameEqual(
         output.data.select("snapshot_date", "product_id", "warehouse", "on_hand", "reorder_point"),
-        spark.createDataFrame([(dt.date(2026, 10, 1), "p1", "north", 6, 2)],
-                              "snapshot_date date, product_id string, warehouse string, on_hand long, "
-                              "reorder_point long"),
+        spark.createDataFrame(
+            [(dt.date(2026, 10, 1), "p1", "north", 6, 2)],
+            "snapshot_date date, product_id string, warehouse string, on_hand long, reorder_point long",
+        ),
     )
     assert stock.TABLE.merge_condition == LATER_INGESTED_WINS and stock.TABLE.keys == stock.CLEANING.keys
 

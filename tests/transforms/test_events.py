@@ -17,10 +17,35 @@ BRONZE_SCHEMA = (
 )
 
 
-def _row(event_id, ts, user="u1", event_type="page_view", corrupt=None, file="events/a.jsonl", seq=0,
-         ingest=INGEST, batch="b1"):
-    return (event_id, ts, user, "s1", event_type, None, None, "mobile", "NL", '{"exp": "a"}', None, corrupt, file,
-            seq, ingest, batch)
+def _row(
+    event_id,
+    ts,
+    user="u1",
+    event_type="page_view",
+    corrupt=None,
+    file="events/a.jsonl",
+    seq=0,
+    ingest=INGEST,
+    batch="b1",
+):
+    return (
+        event_id,
+        ts,
+        user,
+        "s1",
+        event_type,
+        None,
+        None,
+        "mobile",
+        "NL",
+        '{"exp": "a"}',
+        None,
+        corrupt,
+        file,
+        seq,
+        ingest,
+        batch,
+    )
 
 
 def test_each_rule_names_its_reason(spark: SparkSession) -> None:
@@ -39,8 +64,14 @@ def test_each_rule_names_its_reason(spark: SparkSession) -> None:
     )
     flagged = flag_first_failure(typed_events(bronze), event_rules(24))
     rules = {(r["_ingest_seq"], r["_rule"]) for r in failing(flagged).collect()}
-    assert rules == {(1, "malformed_json"), (2, "missing_event_id"), (3, "missing_user_id"),
-                     (4, "unparseable_event_ts"), (5, "unknown_event_type"), (6, "event_ts_in_future")}
+    assert rules == {
+        (1, "malformed_json"),
+        (2, "missing_event_id"),
+        (3, "missing_user_id"),
+        (4, "unparseable_event_ts"),
+        (5, "unknown_event_type"),
+        (6, "event_ts_in_future"),
+    }
     good = to_silver_events(passing(flagged)).collect()
     assert sorted((r.event_id, r.event_type) for r in good) == [("e1", "page_view"), ("e8", "purchase")]
 

@@ -41,10 +41,22 @@ from transforms.experiments import (
 from transforms.latest import latest_per_key
 from transforms.rules import RULE, failing, flag_first_failure, passing
 
-EXP_A = {"experiment_id": "exp_a", "name": "Checkout", "variants": ["control", "treatment"],
-         "allocation": {"control": 0.5, "treatment": 0.5}, "start_date": "2026-10-02", "end_date": "2026-10-03"}
-EXP_B = {"experiment_id": "exp_b", "name": "Layout", "variants": ["control", "grid"],
-         "allocation": {"control": 0.8, "grid": 0.2}, "start_date": "2026-10-02", "end_date": "2026-10-04"}
+EXP_A = {
+    "experiment_id": "exp_a",
+    "name": "Checkout",
+    "variants": ["control", "treatment"],
+    "allocation": {"control": 0.5, "treatment": 0.5},
+    "start_date": "2026-10-02",
+    "end_date": "2026-10-03",
+}
+EXP_B = {
+    "experiment_id": "exp_b",
+    "name": "Layout",
+    "variants": ["control", "grid"],
+    "allocation": {"control": 0.8, "grid": 0.2},
+    "start_date": "2026-10-02",
+    "end_date": "2026-10-04",
+}
 
 
 def test_catalogue_rules_and_latest_copy(spark: SparkSession) -> None:
@@ -65,20 +77,39 @@ def test_catalogue_rules_and_latest_copy(spark: SparkSession) -> None:
     ]
     flagged = flag_first_failure(typed_experiments(bronze(spark, EXPERIMENT_COLUMNS, records)), experiment_rules())
     reasons = spark.createDataFrame(
-        [(None, "missing_experiment_id"), ("bad_start", "unparseable_start_date"),
-         ("bad_end", "unparseable_end_date"), ("empty", "no_variants"), ("not_a_list", "no_variants"),
-         ("keys", "allocation_mismatch"), ("text_share", "allocation_mismatch"),
-         ("negative", "allocation_mismatch"), ("twice", "allocation_mismatch")],
+        [
+            (None, "missing_experiment_id"),
+            ("bad_start", "unparseable_start_date"),
+            ("bad_end", "unparseable_end_date"),
+            ("empty", "no_variants"),
+            ("not_a_list", "no_variants"),
+            ("keys", "allocation_mismatch"),
+            ("text_share", "allocation_mismatch"),
+            ("negative", "allocation_mismatch"),
+            ("twice", "allocation_mismatch"),
+        ],
         "experiment_id string, _rule string",
     )
     assertDataFrameEqual(failing(flagged).select("experiment_id", RULE), reasons)
     silver = latest_per_key(to_silver_experiments(passing(flagged)), ["experiment_id"])
     expected = spark.createDataFrame(
         [
-            ("exp_a", "One-click checkout", ["control", "treatment"], {"control": 0.5, "treatment": 0.5},
-             dt.date(2026, 10, 2), dt.date(2026, 10, 3)),
-            ("exp_b", "Layout", ["control", "grid"], {"control": 0.8, "grid": 0.2}, dt.date(2026, 10, 2),
-             dt.date(2026, 10, 4)),
+            (
+                "exp_a",
+                "One-click checkout",
+                ["control", "treatment"],
+                {"control": 0.5, "treatment": 0.5},
+                dt.date(2026, 10, 2),
+                dt.date(2026, 10, 3),
+            ),
+            (
+                "exp_b",
+                "Layout",
+                ["control", "grid"],
+                {"control": 0.8, "grid": 0.2},
+                dt.date(2026, 10, 2),
+                dt.date(2026, 10, 4),
+            ),
         ],
         "experiment_id string, name string, variants array<string>, allocation map<string,double>, "
         "start_date date, end_date date",
@@ -93,47 +124,124 @@ def test_catalogue_rules_and_latest_copy(spark: SparkSession) -> None:
 
 @pytest.fixture(scope="module")
 def world(spark: SparkSession) -> dict[str, DataFrame]:
-    def event(event_id: str, ts: str, user: str, event_type: str = "page_view", order_id: str | None = None,
-              experiments: dict[str, str] | None = None) -> dict[str, object]:
-        return {"event_id": event_id, "event_ts": ts, "user_id": user, "session_id": f"s-{user}",
-                "event_type": event_type, "order_id": order_id, "experiments": experiments or {},
-                "product_id": "p1" if order_id else None}
+    def event(
+        event_id: str,
+        ts: str,
+        user: str,
+        event_type: str = "page_view",
+        order_id: str | None = None,
+        experiments: dict[str, str] | None = None,
+    ) -> dict[str, object]:
+        return {
+            "event_id": event_id,
+            "event_ts": ts,
+            "user_id": user,
+            "session_id": f"s-{user}",
+            "event_type": event_type,
+            "order_id": order_id,
+            "experiments": experiments or {},
+            "product_id": "p1" if order_id else None,
+        }
 
-    events = silver_events(spark, [
-        event("e01", "2026-10-01T23:30:00-02:00", "u1", experiments={"exp_a": "treatment"}),
-        event("e02", "2026-10-02T08:00:00Z", "u1", experiments={"exp_a": "control", "exp_b": "grid"}),
-        event("e03", "2026-10-02T09:00:00Z", "u1", "purchase", "o1"),
-        event("e04", "2026-10-02T09:00:02Z", "u1", "purchase", "o1"),
-        event("e05", "2026-10-03T00:30:00+02:00", "u2", experiments={"exp_a": "control"}),
-        event("e06", "2026-10-02T20:00:00Z", "u2", "purchase", "o2"),
-        event("e07", "2026-10-04T10:00:00Z", "u2", "purchase", "o3"),
-        event("e08", "2026-10-01T12:00:00Z", "u3", experiments={"exp_a": "control"}),
-        event("e09", "2026-10-03T10:00:00Z", "u3", experiments={"exp_a": "control"}),
-        event("e10", "2026-10-03T11:00:00Z", "u3", "purchase", "o4"),
-        event("e11", "2026-10-04T01:00:00+02:00", "u4", experiments={"exp_a": "treatment"}),
-        event("e12", "2026-10-04T00:30:00+00:00", "u4", "purchase", "o5"),
-        event("e13", "2026-10-05T00:00:00Z", "u4", experiments={"exp_a": "control"}),
-    ])
-    order_lines = silver_order_lines(spark, [
-        {"order_id": "o1", "line_no": "1", "order_ts": "2026-10-02 09:00:00", "customer_id": "u1",
-         "product_id": "p1", "quantity": "2", "unit_price": "10.00"},
-        {"order_id": "o1", "line_no": "2", "order_ts": "2026-10-02 09:00:00", "customer_id": "u1",
-         "product_id": "p2", "quantity": "1", "unit_price": "5.00", "discount": "0.1"},
-        {"order_id": "o1", "line_no": "3", "order_ts": "2026-10-02 09:00:00", "customer_id": "u1",
-         "product_id": "p3", "quantity": "1", "unit_price": "100.00", "status": "returned"},
-        {"order_id": "o2", "order_ts": "2026-10-02 20:00:00", "customer_id": "u2", "product_id": "p1",
-         "unit_price": "50.00"},
-        {"order_id": "o3", "order_ts": "2026-10-04 10:00:00", "customer_id": "u2", "product_id": "p1",
-         "unit_price": "30.00"},
-        {"order_id": "o4", "line_no": "1", "order_ts": "2026-10-03T13:00:00+02:00", "customer_id": "u3",
-         "product_id": "p1", "quantity": "3", "unit_price": "7.00"},
-        {"order_id": "o4", "line_no": "2", "order_ts": "2026-10-03T13:00:00+02:00", "customer_id": "u3",
-         "product_id": "p2", "unit_price": "99.00", "status": "cancelled"},
-        {"order_id": "o4", "line_no": "3", "order_ts": "2026-10-04T00:10:00Z", "customer_id": "u3",
-         "product_id": "p2", "unit_price": "1000.00"},
-        {"order_id": "o5", "order_ts": "2026-10-04 00:30:00", "customer_id": "u4", "product_id": "p1",
-         "unit_price": "40.00"},
-    ])
+    events = silver_events(
+        spark,
+        [
+            event("e01", "2026-10-01T23:30:00-02:00", "u1", experiments={"exp_a": "treatment"}),
+            event("e02", "2026-10-02T08:00:00Z", "u1", experiments={"exp_a": "control", "exp_b": "grid"}),
+            event("e03", "2026-10-02T09:00:00Z", "u1", "purchase", "o1"),
+            event("e04", "2026-10-02T09:00:02Z", "u1", "purchase", "o1"),
+            event("e05", "2026-10-03T00:30:00+02:00", "u2", experiments={"exp_a": "control"}),
+            event("e06", "2026-10-02T20:00:00Z", "u2", "purchase", "o2"),
+            event("e07", "2026-10-04T10:00:00Z", "u2", "purchase", "o3"),
+            event("e08", "2026-10-01T12:00:00Z", "u3", experiments={"exp_a": "control"}),
+            event("e09", "2026-10-03T10:00:00Z", "u3", experiments={"exp_a": "control"}),
+            event("e10", "2026-10-03T11:00:00Z", "u3", "purchase", "o4"),
+            event("e11", "2026-10-04T01:00:00+02:00", "u4", experiments={"exp_a": "treatment"}),
+            event("e12", "2026-10-04T00:30:00+00:00", "u4", "purchase", "o5"),
+            event("e13", "2026-10-05T00:00:00Z", "u4", experiments={"exp_a": "control"}),
+        ],
+    )
+    order_lines = silver_order_lines(
+        spark,
+        [
+            {
+                "order_id": "o1",
+                "line_no": "1",
+                "order_ts": "2026-10-02 09:00:00",
+                "customer_id": "u1",
+                "product_id": "p1",
+                "quantity": "2",
+                "unit_price": "10.00",
+            },
+            {
+                "order_id": "o1",
+                "line_no": "2",
+                "order_ts": "2026-10-02 09:00:00",
+                "customer_id": "u1",
+                "product_id": "p2",
+                "quantity": "1",
+                "unit_price": "5.00",
+                "discount": "0.1",
+            },
+            {
+                "order_id": "o1",
+                "line_no": "3",
+                "order_ts": "2026-10-02 09:00:00",
+                "customer_id": "u1",
+                "product_id": "p3",
+                "quantity": "1",
+                "unit_price": "100.00",
+                "status": "returned",
+            },
+            {
+                "order_id": "o2",
+                "order_ts": "2026-10-02 20:00:00",
+                "customer_id": "u2",
+                "product_id": "p1",
+                "unit_price": "50.00",
+            },
+            {
+                "order_id": "o3",
+                "order_ts": "2026-10-04 10:00:00",
+                "customer_id": "u2",
+                "product_id": "p1",
+                "unit_price": "30.00",
+            },
+            {
+                "order_id": "o4",
+                "line_no": "1",
+                "order_ts": "2026-10-03T13:00:00+02:00",
+                "customer_id": "u3",
+                "product_id": "p1",
+                "quantity": "3",
+                "unit_price": "7.00",
+            },
+            {
+                "order_id": "o4",
+                "line_no": "2",
+                "order_ts": "2026-10-03T13:00:00+02:00",
+                "customer_id": "u3",
+                "product_id": "p2",
+                "unit_price": "99.00",
+                "status": "cancelled",
+            },
+            {
+                "order_id": "o4",
+                "line_no": "3",
+                "order_ts": "2026-10-04T00:10:00Z",
+                "customer_id": "u3",
+                "product_id": "p2",
+                "unit_price": "1000.00",
+            },
+            {
+                "order_id": "o5",
+                "order_ts": "2026-10-04 00:30:00",
+                "customer_id": "u4",
+                "product_id": "p1",
+                "unit_price": "40.00",
+            },
+        ],
+    )
     return {"events": events, "experiments": silver_experiments(spark, [EXP_A, EXP_B]), "order_lines": order_lines}
 
 
@@ -192,10 +300,20 @@ def test_variant_summary(spark: SparkSession, world: dict[str, DataFrame]) -> No
     )
     expected = spark.createDataFrame(
         [
-            ("exp_a", 0, "control", 0.5, 2, 1, 0.5, Decimal(21), Decimal("10.5"), 10.5,
-             statistics.stdev([0, 21])),
-            ("exp_a", 1, "treatment", 0.5, 2, 1, 0.5, Decimal("24.5"), Decimal("12.25"), 12.25,
-             statistics.stdev([24.5, 0])),
+            ("exp_a", 0, "control", 0.5, 2, 1, 0.5, Decimal(21), Decimal("10.5"), 10.5, statistics.stdev([0, 21])),
+            (
+                "exp_a",
+                1,
+                "treatment",
+                0.5,
+                2,
+                1,
+                0.5,
+                Decimal("24.5"),
+                Decimal("12.25"),
+                12.25,
+                statistics.stdev([24.5, 0]),
+            ),
             # Nobody saw exp_b's control: the row exists, its ratios are null.
             ("exp_b", 0, "control", 0.8, 0, 0, None, Decimal(0), None, None, None),
             ("exp_b", 1, "grid", 0.2, 1, 1, 1.0, Decimal("24.5"), Decimal("24.5"), 24.5, None),

@@ -21,8 +21,17 @@ UTC_CASES = [
     ("2026-10-03T10:00:00.1234567Z", dt.datetime(2026, 10, 3, 10, 0, 0, 123456)),  # microsecond precision
     ("2026-10-03T10:00:00.5", dt.datetime(2026, 10, 3, 10, 0, 0, 500000)),
 ]
-REJECTED = ["2026-13-45T99:00:00", "yesterday", "03/10/2026 10:00", "2026-02-30", "2026-10-03T10", "", None,
-            "2026-10-03T10:00:00+5", "20261003"]
+REJECTED = [
+    "2026-13-45T99:00:00",
+    "yesterday",
+    "03/10/2026 10:00",
+    "2026-02-30",
+    "2026-10-03T10",
+    "",
+    None,
+    "2026-10-03T10:00:00+5",
+    "20261003",
+]
 
 
 def test_accepted_timestamps_become_utc(spark: SparkSession) -> None:
@@ -42,5 +51,9 @@ def test_identifiers_and_numbers(spark: SparkSession) -> None:
     rows = frame.select(clean_identifier(F.col("id")).alias("id"), parse_decimal(F.col("n")).alias("n")).collect()
     from decimal import Decimal
 
-    assert [(r.id, r.n) for r in rows] == [("u1", Decimal("2.5000")), (None, None), (None, Decimal("-1.0000")),
-                                          (None, None)]
+    assert [(r.id, r.n) for r in rows] == [
+        ("u1", Decimal("2.5000")),
+        (None, None),
+        (None, Decimal("-1.0000")),
+        (None, None),
+    ]

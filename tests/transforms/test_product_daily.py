@@ -27,26 +27,52 @@ SCHEMA = T.StructType(
 
 
 def _event(n: int, ts: str, event_type: str, product_id: str | None) -> dict[str, object]:
-    return {"event_id": f"e{n}", "event_ts": ts, "user_id": "u1", "session_id": "s1", "event_type": event_type,
-            "product_id": product_id}
+    return {
+        "event_id": f"e{n}",
+        "event_ts": ts,
+        "user_id": "u1",
+        "session_id": "s1",
+        "event_type": event_type,
+        "product_id": product_id,
+    }
 
 
-def _line(order_id: str, ts: str, product_id: str, quantity: int, price: str = "1.00", discount: str = "",
-          status: str = "paid", line_no: str = "1") -> dict[str, object]:
-    return {"order_id": order_id, "line_no": line_no, "order_ts": ts, "customer_id": "u1", "product_id": product_id,
-            "quantity": str(quantity), "unit_price": price, "discount": discount, "status": status}
+def _line(
+    order_id: str,
+    ts: str,
+    product_id: str,
+    quantity: int,
+    price: str = "1.00",
+    discount: str = "",
+    status: str = "paid",
+    line_no: str = "1",
+) -> dict[str, object]:
+    return {
+        "order_id": order_id,
+        "line_no": line_no,
+        "order_ts": ts,
+        "customer_id": "u1",
+        "product_id": product_id,
+        "quantity": str(quantity),
+        "unit_price": price,
+        "discount": discount,
+        "status": status,
+    }
 
 
 def test_product_daily(spark: SparkSession) -> None:
-    events = silver_events(spark, [
-        _event(1, "2026-10-01T10:00:00Z", "product_view", "p1"),
-        _event(2, "2026-10-01T23:30:00-02:00", "product_view", "p1"),  # UTC 10-02 01:30
-        _event(3, "2026-10-02T09:00:00Z", "add_to_cart", "p1"),
-        _event(4, "2026-10-02T09:05:00Z", "remove_from_cart", "p1"),  # neither a view nor an add-to-cart
-        _event(5, "2026-10-02T09:06:00Z", "page_view", None),
-        _event(6, "2026-10-05T12:00:00Z", "product_view", "p2"),  # viewed, nothing sold that day
-        _event(7, "2026-10-06T12:00:00Z", "add_to_cart", "p2"),
-    ])
+    events = silver_events(
+        spark,
+        [
+            _event(1, "2026-10-01T10:00:00Z", "product_view", "p1"),
+            _event(2, "2026-10-01T23:30:00-02:00", "product_view", "p1"),  # UTC 10-02 01:30
+            _event(3, "2026-10-02T09:00:00Z", "add_to_cart", "p1"),
+            _event(4, "2026-10-02T09:05:00Z", "remove_from_cart", "p1"),  # neither a view nor an add-to-cart
+            _event(5, "2026-10-02T09:06:00Z", "page_view", None),
+            _event(6, "2026-10-05T12:00:00Z", "product_view", "p2"),  # viewed, nothing sold that day
+            _event(7, "2026-10-06T12:00:00Z", "add_to_cart", "p2"),
+        ],
+    )
     lines = [
         _line("o1", "2026-10-02 10:00:00", "p1", 2, "10.00", discount="0.25"),
         _line("o1", "2026-10-02 10:00:00", "p1", 1, "10.00", status="returned", line_no="2"),
@@ -65,8 +91,16 @@ def test_product_daily(spark: SparkSession) -> None:
     ]
     actual = product_daily(events, silver_order_lines(spark, lines))
 
-    def row(day: int, product: str, views: int, carts: int, units: int, revenue: str, rate: float | None,
-            spike: bool = False) -> tuple:
+    def row(
+        day: int,
+        product: str,
+        views: int,
+        carts: int,
+        units: int,
+        revenue: str,
+        rate: float | None,
+        spike: bool = False,
+    ) -> tuple:
         return (dt.date(2026, 10, day), product, views, carts, Decimal(units), Decimal(revenue), rate, spike)
 
     expected = spark.createDataFrame(

@@ -28,16 +28,37 @@ PRODUCTS = T.StructType(
 def _flagged(spark: SparkSession) -> DataFrame:
     first, second = {"_ingest_file": "inventory/a.xlsx"}, {"_ingest_file": "inventory/b.xlsx"}
     records = [
-        {**first, "product_id": "p1", "name": "Lamp", "category": "home", "brand": "Acme", "list_price": "10.50",
-         "cost": "4"},
-        {**first, "product_id": "p2", "name": "Kite", "category": " ", "brand": "Ostara", "list_price": "20",
-         "cost": "7.25"},
+        {
+            **first,
+            "product_id": "p1",
+            "name": "Lamp",
+            "category": "home",
+            "brand": "Acme",
+            "list_price": "10.50",
+            "cost": "4",
+        },
+        {
+            **first,
+            "product_id": "p2",
+            "name": "Kite",
+            "category": " ",
+            "brand": "Ostara",
+            "list_price": "20",
+            "cost": "7.25",
+        },
         {**first, "product_id": "", "name": "Ghost", "list_price": "5"},
         {**first, "product_id": "p3", "name": "Vase", "list_price": "abc"},
         {**first, "_corrupt_record": "unreadable workbook"},
         # The later workbook: p1 re-priced and its cost left empty; a bad copy of p2 must not displace the good one.
-        {**second, "product_id": " p1 ", "name": "Lamp (2nd gen)", "category": "home", "brand": "Acme",
-         "list_price": "12", "cost": ""},
+        {
+            **second,
+            "product_id": " p1 ",
+            "name": "Lamp (2nd gen)",
+            "category": "home",
+            "brand": "Acme",
+            "list_price": "12",
+            "cost": "",
+        },
         {**second, "product_id": "p2", "name": "Kite", "category": "toys", "list_price": "n/a"},
     ]
     return flag_first_failure(typed_products(bronze(spark, PRODUCT_COLUMNS, records)), product_rules())
@@ -46,8 +67,12 @@ def _flagged(spark: SparkSession) -> DataFrame:
 def test_quarantine_reasons(spark: SparkSession) -> None:
     flagged = _flagged(spark)
     expected = spark.createDataFrame(
-        [("Ghost", "missing_product_id"), ("Vase", "non_numeric_list_price"), (None, "unreadable_record"),
-         ("Kite", "non_numeric_list_price")],
+        [
+            ("Ghost", "missing_product_id"),
+            ("Vase", "non_numeric_list_price"),
+            (None, "unreadable_record"),
+            ("Kite", "non_numeric_list_price"),
+        ],
         "name string, _rule string",
     )
     assertDataFrameEqual(failing(flagged).select("name", RULE), expected)

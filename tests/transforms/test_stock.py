@@ -27,22 +27,36 @@ def test_parse_whole_number(spark: SparkSession) -> None:
 def test_rules_and_latest_snapshot_row(spark: SparkSession) -> None:
     later = {"_ingest_batch_id": "batch-2", "_ingest_ts": dt.datetime(2026, 11, 2)}
     records = [
-        {"snapshot_date": "2026-10-01", "product_id": "p1", "warehouse": "north", "on_hand": "41",
-         "reorder_point": "10"},
-        {"snapshot_date": "2026-10-01", "product_id": "p1", "warehouse": "south", "on_hand": "7",
-         "reorder_point": ""},
+        {
+            "snapshot_date": "2026-10-01",
+            "product_id": "p1",
+            "warehouse": "north",
+            "on_hand": "41",
+            "reorder_point": "10",
+        },
+        {"snapshot_date": "2026-10-01", "product_id": "p1", "warehouse": "south", "on_hand": "7", "reorder_point": ""},
         {"snapshot_date": "01/10/2026", "product_id": "p2", "warehouse": "north", "on_hand": "1"},
         {"snapshot_date": "2026-10-01", "product_id": "", "warehouse": "north", "on_hand": "1"},
         {"snapshot_date": "2026-10-01", "product_id": "p2", "warehouse": " ", "on_hand": "1"},
         {"snapshot_date": "2026-10-01", "product_id": "p2", "warehouse": "north", "on_hand": "lots"},
         # A re-sent workbook in a later batch corrects p1/north.
-        {**later, "snapshot_date": "2026-10-01", "product_id": "p1", "warehouse": "north", "on_hand": "40.0",
-         "reorder_point": "10"},
+        {
+            **later,
+            "snapshot_date": "2026-10-01",
+            "product_id": "p1",
+            "warehouse": "north",
+            "on_hand": "40.0",
+            "reorder_point": "10",
+        },
     ]
     flagged = flag_first_failure(typed_stock(bronze(spark, STOCK_COLUMNS, records)), stock_rules())
     reasons = spark.createDataFrame(
-        [("p2", "unparseable_snapshot_date"), (None, "missing_product_id"), ("p2", "missing_warehouse"),
-         ("p2", "non_numeric_on_hand")],
+        [
+            ("p2", "unparseable_snapshot_date"),
+            (None, "missing_product_id"),
+            ("p2", "missing_warehouse"),
+            ("p2", "non_numeric_on_hand"),
+        ],
         "product_id string, _rule string",
     )
     assertDataFrameEqual(failing(flagged).select("product_id", RULE), reasons)
