@@ -271,8 +271,12 @@ class Pipeline:
                 self._record(result, started)
                 alerts.gate_failed(self.settings, self.run_id, failure)  # never raises
                 raise
-            if output.ledger is not None and not output.ledger.balanced:
-                raise RuntimeError(f"{table.id}: row ledger does not balance: {output.ledger}")
+            if output.ledger is not None:
+                ledger_checks = _ledger_checks(table.id, output.ledger)
+                self._record_checks(ledger_checks)
+                checks = [*checks, *ledger_checks]
+                if not output.ledger.balanced:
+                    raise RuntimeError(f"{table.id}: row ledger does not balance: {output.ledger}")
             self._write(table, output, {WATERMARK_KEY: versions, "run_id": self.run_id})
             clock.lap("write")
         finally:
@@ -484,6 +488,28 @@ class _Stopwatch:
         now = time.perf_counter()
         self.laps[name] = round(now - self._last, 3)
         self._last = now
+
+
+LEDGER_CHECK = "row_ledger_balances"
+QUARANTINE_RULE_PREFIX = "quarantine_rule:"
+
+
+def _ledger_checks(table_id: str, ledger: Ledger) -> list[CheckResult]:
+    """The hop's row ledger as check results for ``ops.quality_results``: the balance, then one row per rule.
+
+    A quarantine rule's row is a success (the bad rows went where they belong) and carries the
+    number of rows it moved, so the history of each rule's count sits next to the checks.
+    """
+    observed = (
+        f"rows_in={ledger.rows_in} rows_out={ledger.rows_out} quarantined={ledger.quarantined} "
+        f"deduplicated={ledger.deduplicated}"
+    )
+    checks = [CheckResult(table_id, LEDGER_CHECK, None, "critical", ledger.balanced, None, observed)]
+    checks += [
+        CheckResult(table_id, f"{QUARANTINE_RULE_PREFIX}{rule}", None, "warn", True, count, f"{count} rows quarantined")
+        for rule, count in sorted(ledger.by_rule.items())
+    ]
+    return checks
 
 
 def _rows_in_commit(settings: Settings, path: str) -> int | None:

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from lakehouse.catalog import TableDef
 from lakehouse.runner import BuildContext, Ledger, TableOutput
+from transforms.latest import LATER_INGESTED_WINS, latest_per_key
 from transforms.rules import REASON, RULE, RowRule, failing, flag_first_failure, passing
 
 RECORD = "_record"
@@ -91,3 +94,45 @@ def build_cleaned(context: BuildContext, cleaning: Cleaning) -> TableOutput:
         by_rule=by_rule,
     )
     return TableOutput(data=silver, quarantine=quarantine, ledger=ledger)
+
+
+def latest_wins_table(
+    *,
+    name: str,
+    bronze: str,
+    raw_columns: Sequence[str],
+    keys: tuple[str, ...],
+    typed: Callable[[DataFrame], DataFrame],
+    rules: Callable[[], list[RowRule]],
+    to_silver: Callable[[DataFrame], DataFrame],
+    suite: Callable[[], list],
+    grain: str,
+    description: str,
+) -> TableDef:
+    """A reference table cleaned from one bronze table where the latest ingested row per key wins.
+
+    Products and experiments are both such tables: a later workbook or catalogue file restates
+    the attributes, and the MERGE keeps the newer version (``LATER_INGESTED_WINS``).
+    """
+    cleaning = Cleaning(
+        bronze=(bronze,),
+        raw_columns=raw_columns,
+        typed=typed,
+        rules=lambda _context: rules(),
+        to_silver=to_silver,
+        dedup=partial(latest_per_key, keys=keys),
+        keys=keys,
+    )
+    return TableDef(
+        layer="silver",
+        name=name,
+        grain=grain,
+        build=partial(build_cleaned, cleaning=cleaning),
+        inputs=(bronze,),
+        keys=keys,
+        write="merge",
+        merge_condition=LATER_INGESTED_WINS,
+        suite=suite,
+        quarantine=True,
+        description=description,
+    )

@@ -130,6 +130,17 @@ def test_row_ledger_balances_for_silver(demo_run: Run) -> None:
     for row in silver.itertuples():
         assert row.rows_in == row.rows_written + row.quarantined + row.deduplicated, row.table
 
+    # The same ledger, with its per-rule counts, in ops.quality_results next to the checks.
+    results = read_ops(demo_run.settings, "quality_results")
+    first = results[(results["run_id"] == demo_run.first.run_id) & (results["table"] == "silver.events")]
+    [ledger] = first[first["expectation"] == "row_ledger_balances"].itertuples()
+    written = next(r for r in demo_run.first.results if r.table == "silver.events")
+    assert ledger.success and f"quarantined={written.quarantined} " in ledger.observed
+    rules = first[first["expectation"].str.startswith("quarantine_rule:")]
+    in_first_run = [f for f in demo_run.landing.faults if f.file.startswith("events/") and LAST_DAY not in f.file]
+    names = rules["expectation"].str.removeprefix("quarantine_rule:")
+    assert dict(zip(names, rules["unexpected_count"], strict=True)) == Counter(f.reason for f in in_first_run)
+
 
 def test_rerun_on_unchanged_landing_writes_no_new_version(spark: SparkSession, demo_run: Run) -> None:
     before = _versions(demo_run.settings)

@@ -30,7 +30,7 @@ def test_build_quarantines_with_reasons(spark: SparkSession) -> None:
     context = FakeContext(
         spark, {"bronze.experiments": bronze(spark, EXPERIMENT_COLUMNS, records, source="experiments")}
     )
-    output = experiments.build(context)  # type: ignore[arg-type]
+    output = experiments.TABLE.build(context)  # type: ignore[arg-type]
     assert output.ledger is not None and output.ledger.balanced
     assert output.ledger.by_rule == {"allocation_mismatch": 1, "no_variants": 1, "unreadable_record": 1}
     assert output.data is not None and output.quarantine is not None

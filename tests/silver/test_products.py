@@ -19,7 +19,7 @@ BATCH_2 = {"_ingest_ts": dt.datetime(2026, 11, 2), "_ingest_batch_id": "batch-2"
 
 def _build(spark: SparkSession, records: list[dict[str, object]]) -> TableOutput:
     context = FakeContext(spark, {"bronze.products": bronze(spark, PRODUCT_COLUMNS, records, source="products")})
-    return products.build(context)  # type: ignore[arg-type]
+    return products.TABLE.build(context)  # type: ignore[arg-type]
 
 
 def test_build_quarantines_and_balances(spark: SparkSession) -> None:
