@@ -142,3 +142,23 @@ def test_silver_refuses_a_removed_or_retyped_column_and_widens_an_int(spark: Spa
     table = spark.read.format("delta").load(path)
     assert dict(table.dtypes)["size"] == "bigint"
     assert sorted((r.widget_id, r.size) for r in table.collect()) == [("w1", 1), ("w3", 2**40)]
+
+
+def test_jsonl_undeclared_keys_are_rescued_per_line(spark: SparkSession, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    events = Path(settings.landing) / "events"
+    events.mkdir(parents=True)
+    base = {"event_ts": "2026-10-01T10:00:00Z", "user_id": "u1", "event_type": "page_view"}
+    lines = [
+        json.dumps({"event_id": "e1", **base}),
+        json.dumps({"event_id": "e2", **base, "coupon": "WELCOME10", "ab": {"x": 1}}),
+        '{"event_id": "e3", "event_ts": ',  # truncated: corrupt, nothing to rescue
+    ]
+    (events / "events_2026-10-01.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    catalog = Catalog([t for t in load_catalog(settings) if t.id == "bronze.events"])
+    assert Pipeline(settings, spark, catalog=catalog).run().ok
+    rows = spark.read.format("delta").load(table_path(settings, "bronze", "events")).orderBy("_ingest_seq").collect()
+    assert [r.event_id for r in rows] == ["e1", "e2", None]
+    assert rows[0]._rescued_data is None
+    assert json.loads(rows[1]._rescued_data) == {"coupon": "WELCOME10", "ab": '{"x":1}'}
+    assert rows[2]._rescued_data is None and rows[2]._corrupt_record == lines[2]
