@@ -279,9 +279,45 @@ def _workload_files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
+_JSON_ID = re.compile(r'"(event_id|user_id|session_id|order_id)": "([^"]+)"')
+_CSV_IDS = re.compile(r"^([^,\n]+),([^,\n]*),([^,\n]*),([^,\n]+),")
+
+
+def _replicate(generated: Path, copies: int) -> None:
+    """Add ``copies - 1`` copies of the event and order files whose ids carry a suffix ``r<k>``.
+
+    A cheap way to scale a generated workload past what the in-memory generator handles: the
+    copies are more users with the same behaviour, on the same dates (so each day holds
+    ``copies`` times the events). Products, stock and experiments stay single. Planted faults
+    are copied too (a missing id stays missing).
+    """
+    for path in sorted(generated.rglob("*")):
+        if not path.is_file() or path.parent.name not in ("events", "orders"):
+            continue
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            lines = handle.readlines()
+        prefix, rest = path.name.split("_", 1)
+        for copy in range(1, copies):
+            suffix = f"r{copy}"
+            if path.parent.name == "events":
+                body = [_JSON_ID.sub(lambda m, s=suffix: f'"{m[1]}": "{m[2]}{s}"', line) for line in lines]
+            else:
+                body = lines[:1] + [
+                    _CSV_IDS.sub(lambda m, s=suffix: f"{m[1]}{s},{m[2]},{m[3]},{m[4]}{s},", line) for line in lines[1:]
+                ]
+            target = path.with_name(f"{prefix}_{suffix}_{rest}")
+            with opener(
+                target, "wt", encoding="utf-8", newline="", **({"compresslevel": 1} if opener is gzip.open else {})
+            ) as out:
+                out.writelines(body)
+
+
 def prepare_workload(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
     """The cached workload folder (``base/`` = full-run landing, ``extra/`` = held-back files) and its manifest."""
     key = f"workload-e{args.events}-d{args.days}-i{args.incremental_days}-s{args.seed}"
+    if args.replicate > 1:
+        key += f"-x{args.replicate}"
     folder = args.workdir / key
     manifest_path = folder / "manifest.json"
     wanted = {
@@ -291,6 +327,7 @@ def prepare_workload(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
         "seed": args.seed,
         "start": START.isoformat(),
         "generator": _generator_digest(),
+        "replicate": args.replicate,
     }
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
@@ -301,13 +338,16 @@ def prepare_workload(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
         raise SystemExit(f"--skip-generate: no workload at {manifest_path}")
     if folder.exists():
         shutil.rmtree(folder)
-    users = users_for(args.events, args.days, args.incremental_days)
+    users = users_for(math.ceil(args.events / args.replicate), args.days, args.incremental_days)
     total_days = args.days + args.incremental_days
     generated = folder / "generated"
     print(f"workload: generating {total_days} days for {users:,} users into {folder} ...", flush=True)
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         summary = pool.submit(_generate, str(generated), total_days, users, args.seed).result()
+    if args.replicate > 1:
+        print(f"workload: replicating event and order files {args.replicate} times ...", flush=True)
+        _replicate(generated, args.replicate)
     seconds = time.perf_counter() - started
     # The generator keeps the whole simulated world in memory: its peak grows linearly with --events.
     generator_peak_mb = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
@@ -842,6 +882,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--skip-generate",
         action="store_true",
         help="never generate: use the workload already in --workdir for these parameters",
+    )
+    parser.add_argument(
+        "--replicate",
+        type=int,
+        default=1,
+        help="generate events/N and copy event and order files N times with suffixed ids (for 1e7: 10)",
     )
     parser.add_argument("--shuffle-partitions", type=int, default=None, help="default: the settings' value")
     parser.add_argument("--driver-memory", default=None, help="spark.driver.memory (default: the settings' value)")
