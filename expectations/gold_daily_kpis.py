@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import great_expectations.expectations as gxe
 
-from lakehouse.quality import Check, critical
+from lakehouse.quality import Check, critical, warn
 
 
 def suite() -> list[Check]:
     return [
+        # One row per date: none means nothing landed; more than 100 years of dates means a
+        # timestamp was misread (e.g. epoch seconds taken as years) and stretched the date spine.
+        warn(gxe.ExpectTableRowCountToBeBetween(min_value=1, max_value=36_600)),
         critical(gxe.ExpectColumnValuesToBeUnique(column="date")),
         critical(gxe.ExpectColumnValuesToNotBeNull(column="date")),
         critical(gxe.ExpectColumnValuesToBeBetween(column="revenue", min_value=0)),

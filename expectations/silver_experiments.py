@@ -9,6 +9,8 @@ from lakehouse.quality import Check, critical, warn
 
 def suite() -> list[Check]:
     return [
+        # Row-count bounds: an experiment file is a short catalogue; thousands of rows mean a wrong file.
+        warn(gxe.ExpectTableRowCountToBeBetween(min_value=1, max_value=1000)),
         critical(gxe.ExpectColumnValuesToBeUnique(column="experiment_id")),
         critical(gxe.ExpectColumnValuesToNotBeNull(column="experiment_id")),
         critical(gxe.ExpectColumnValuesToNotBeNull(column="start_date")),
