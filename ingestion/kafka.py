@@ -31,25 +31,14 @@ from pyspark.sql import functions as F
 from ingestion.readers import CORRUPT, INGEST_FILE, INGEST_SEQ, conform, parse_json_lines
 from ingestion.sources import Source
 from lakehouse import delta_io
+from lakehouse.contract import EVENT_COLUMNS
 from lakehouse.settings import Settings
 
 log = logging.getLogger(__name__)
 
 OFFSETS_KEY = "kafka_offsets"
 # The events contract of METRICS.md: a message value is one event, as one line of events/*.jsonl.
-CLICKSTREAM_COLUMNS = (
-    "event_id",
-    "event_ts",
-    "user_id",
-    "session_id",
-    "event_type",
-    "product_id",
-    "order_id",
-    "device",
-    "country",
-    "experiments",
-    "properties",
-)
+CLICKSTREAM_COLUMNS = EVENT_COLUMNS
 # Where each message came from, kept byte for byte next to the parsed columns (key and value stay binary:
 # casting would lose bytes that are not UTF-8).
 KAFKA_COLUMNS = ("_kafka_topic", "_kafka_partition", "_kafka_offset", "_kafka_key", "_kafka_timestamp", "_kafka_value")

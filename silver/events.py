@@ -12,24 +12,13 @@ from functools import partial
 
 from expectations import silver_events
 from lakehouse.catalog import TableDef
+from lakehouse.contract import EVENT_COLUMNS
 from lakehouse.runner import BuildContext, TableOutput
 from lakehouse.settings import Settings
 from silver.cleaning import Cleaning, build_cleaned
 from transforms import events as t
 
-RAW_COLUMNS = (
-    "event_id",
-    "event_ts",
-    "user_id",
-    "session_id",
-    "event_type",
-    "product_id",
-    "order_id",
-    "device",
-    "country",
-    "experiments",
-    "properties",
-)
+RAW_COLUMNS = EVENT_COLUMNS
 FILE_INPUT = "bronze.events"
 KAFKA_INPUT = "bronze.clickstream"
 

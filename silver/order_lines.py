@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from expectations import silver_order_lines
 from lakehouse.catalog import TableDef
+from lakehouse.contract import ORDER_COLUMNS
 from lakehouse.runner import BuildContext, TableOutput
 from silver.cleaning import Cleaning, build_cleaned
 from transforms import orders as t
 
-RAW_COLUMNS = (
-    "order_id",
-    "line_no",
-    "order_ts",
-    "customer_id",
-    "product_id",
-    "quantity",
-    "unit_price",
-    "discount",
-    "status",
-    "country",
-)
+RAW_COLUMNS = ORDER_COLUMNS
 
 CLEANING = Cleaning(
     bronze=("bronze.orders",),

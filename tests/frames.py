@@ -15,6 +15,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
+from lakehouse.contract import EVENT_COLUMNS, ORDER_COLUMNS
 from transforms.events import to_silver_events, typed_events
 from transforms.experiments import to_silver_experiments, typed_experiments
 from transforms.orders import to_silver_order_lines, typed_order_lines
@@ -29,31 +30,6 @@ METADATA = (
     "_source",
     "_ingest_ts",
     "_ingest_batch_id",
-)
-EVENT_COLUMNS = (
-    "event_id",
-    "event_ts",
-    "user_id",
-    "session_id",
-    "event_type",
-    "product_id",
-    "order_id",
-    "device",
-    "country",
-    "experiments",
-    "properties",
-)
-ORDER_COLUMNS = (
-    "order_id",
-    "line_no",
-    "order_ts",
-    "customer_id",
-    "product_id",
-    "quantity",
-    "unit_price",
-    "discount",
-    "status",
-    "country",
 )
 PRODUCT_COLUMNS = ("product_id", "name", "category", "brand", "list_price", "cost")
 STOCK_COLUMNS = ("snapshot_date", "product_id", "warehouse", "on_hand", "reorder_point")
