@@ -13,7 +13,24 @@ from ingestion.landing import landing_store
 from ingestion.readers import bronze_schema, read_source
 from ingestion.sources import Source
 from lakehouse import ops
+from lakehouse.delta_io import table_exists
 from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.settings import Settings
+
+
+def has_new_files(settings: Settings, table_id: str, sources: list[Source]) -> bool:
+    """Whether a landing file of ``sources`` is not in the ingest log yet, or the table does not exist.
+
+    Listing and the ingest log need no Spark: a rerun with nothing new is decided before a JVM starts.
+    """
+    if not table_exists(settings, table_id):
+        return True
+    store = landing_store(settings)
+    for source in sources:
+        seen = ops.ingested_files(settings, source.name)
+        if any((f.path, f.checksum) not in seen for f in store.list(source.glob)):
+            return True
+    return False
 
 
 def ingest_new_files(context: BuildContext, sources: list[Source]) -> TableOutput:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from functools import partial
 
 from bronze import clickstream
-from bronze.ingest import ingest_new_files
+from bronze.ingest import has_new_files, ingest_new_files
 from expectations import bronze_suites
 from ingestion.sources import Source, load_sources
 from lakehouse.catalog import TableDef
@@ -27,6 +27,7 @@ def declare(settings: Settings) -> list[TableDef]:
             change_feed=True,
             suite=partial(bronze_suites.structure, sources[0].columns),
             description="Sources: " + ", ".join(f"{s.name} ({s.format}, {s.glob})" for s in sources),
+            has_new_input=partial(has_new_files, table_id=f"bronze.{name}", sources=sources),
         )
         for name, sources in sorted(by_table.items())
     ]

@@ -1,8 +1,12 @@
-"""The ``medallion_pipeline`` flow: one task per table, in catalog order, gates inside each task.
+"""The ``medallion_pipeline`` flow: one task per table, each waiting for its inputs' tasks.
 
-The flow only sequences. Building, gating and writing live in the runner, so the
-CLI, the flow and the tests run exactly the same code. It runs without a server
-(Prefect's ephemeral mode) or against one when ``PREFECT_API_URL`` is set.
+The flow only wires the catalog's DAG into Prefect: every table is submitted at once with
+``wait_for`` on the tasks of its inputs, so independent tables run in parallel (bounded by the
+runner's ``table_workers``) and the Prefect UI shows the real graph. A failed critical gate
+fails its task; Prefect then does not start the tasks downstream of it, while every other
+table still runs. Building, gating and writing live in the runner, so the CLI, the flow and
+the tests run exactly the same code. It runs without a server (Prefect's ephemeral mode) or
+against one when ``PREFECT_API_URL`` is set.
 
 Against a server two more guarantees hold. Each task carries a ``table:<id>`` tag for every
 Delta table it writes, and ``lakehouse deploy`` puts a concurrency limit of 1 on each such tag,
@@ -15,13 +19,16 @@ gate or a bad declaration fails at once.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.client.schemas.objects import TaskRun
+from prefect.futures import PrefectFuture, wait
 from prefect.states import State
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task, exponential_backoff
 
 from lakehouse import reports
@@ -69,9 +76,11 @@ def retry_transient(_task: Task, _task_run: TaskRun, state: State) -> bool:
     retry_jitter_factor=0.5,
     retry_condition_fn=retry_transient,
 )
-def build_table(pipeline: Pipeline, table_id: str) -> TableResult:
+def build_table(pipeline: Pipeline, table_id: str, progress: bool = False) -> TableResult:
     """Build, gate and write one table (raises GateFailed on a failed critical check)."""
     result = pipeline.run_table(table_id)
+    if progress:
+        sys.stderr.write(progress_line(result) + "\n")  # not print: log_prints would turn it into a log line
     get_run_logger().info(
         "%s: %s, version %s, rows %s, quarantined %s, checks %s/%s%s",
         result.table,
@@ -99,6 +108,15 @@ def record_run(pipeline: Pipeline) -> None:
     pipeline.finish()
 
 
+def progress_line(result: TableResult) -> str:
+    """One line per finished table for a terminal: status, rows and seconds."""
+    rows = f"{result.rows_written:,} rows" if result.rows_written is not None else ""
+    seconds = sum(result.seconds.values())
+    timing = f" in {seconds:.1f} s" if seconds else ""
+    note = f" ({result.message})" if result.message and result.status != "written" else ""
+    return f"  {result.status:<8} {result.table:<30} {rows}{timing}{note}"
+
+
 def summary_rows(results: list[TableResult]) -> list[dict[str, Any]]:
     return [
         {
@@ -115,9 +133,25 @@ def summary_rows(results: list[TableResult]) -> list[dict[str, Any]]:
     ]
 
 
-@flow(name="medallion_pipeline", log_prints=True)
+# Threads only wait for a table slot of the runner, which bounds the real concurrency.
+def _raise_first_failure(futures: dict[str, PrefectFuture]) -> None:
+    """Raise the error of the first failed table (in catalog order), as a sequential run would.
+
+    Tasks that did not run because an input failed end as ``NotReady`` and raise nothing; the
+    table that failed carries the real error (a :class:`GateFailed`, say), which decides the exit code.
+    """
+    for future in futures.values():
+        state = future.state
+        if state.is_failed() or state.is_crashed():
+            future.result()  # raises the table's error
+
+
+@flow(name="medallion_pipeline", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=8))
 def medallion_pipeline(
-    full_refresh: bool = False, tables: list[str] | None = None, layers: list[str] | None = None
+    full_refresh: bool = False,
+    tables: list[str] | None = None,
+    layers: list[str] | None = None,
+    progress: bool = False,
 ) -> list[dict[str, Any]]:
     """Ingest landing files into bronze, then build silver and gold, gating every table."""
     settings = load_settings()
@@ -125,11 +159,17 @@ def medallion_pipeline(
     unknown = sorted(set(tables or ()) - {t.id for t in pipeline.catalog})
     if unknown:  # e.g. bronze.clickstream while Kafka extracts are not enabled: nothing to do for those
         get_run_logger().warning("not in the catalog, skipped: %s", ", ".join(unknown))
+    futures: dict[str, PrefectFuture] = {}
     try:
-        for table in pipeline.catalog:
+        for table in pipeline.catalog:  # inputs come before their consumers
             if (tables and table.id not in tables) or (layers and table.layer not in layers):
                 continue
-            build_table.with_options(tags=write_tags(table))(pipeline, table.id)
+            upstream = [futures[i] for i in pipeline.catalog.prerequisites(table) if i in futures]
+            futures[table.id] = build_table.with_options(tags=write_tags(table)).submit(
+                pipeline, table.id, progress, wait_for=upstream
+            )
+        wait(list(futures.values()))
+        _raise_first_failure(futures)
     finally:
         record_run(pipeline)
         rows = summary_rows(pipeline.results)

@@ -40,6 +40,10 @@ class TableDef:
     grain: str
     build: Callable[[BuildContext], TableOutput]
     inputs: tuple[str, ...] = ()
+    # Tables a check of this one reads (``BuildContext.read_reference``) but the build does not:
+    # built before it in the same run when both run, without being inputs (their changes trigger
+    # no rebuild, and their failure blocks nothing here).
+    after: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()
     partition_by: tuple[str, ...] = ()
     date_column: str | None = None  # the grain's date: a backfill replaces only its window
@@ -49,6 +53,9 @@ class TableDef:
     quarantine: bool = False
     change_feed: bool = False
     description: str = ""
+    # For a table fed from outside the lakehouse (landing files): a Spark-free check whether it
+    # has input it has not ingested. None means "cannot tell without running": always built.
+    has_new_input: Callable[[Settings], bool] | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -80,7 +87,10 @@ class Catalog:
         ordered: list[TableDef] = []
         placed: set[str] = set()
         while pending:
-            ready = next((t for t in pending if placed.issuperset(t.inputs)), None)
+            ready = next(
+                (t for t in pending if placed.issuperset(t.inputs) and placed.issuperset(set(t.after) & set(by_id))),
+                None,
+            )
             if ready is None:
                 raise CatalogError(f"{pending[0].id} reads a table of a later layer: {list(pending[0].inputs)}")
             ordered.append(ready)
@@ -103,6 +113,10 @@ class Catalog:
 
     def layer(self, layer: Layer) -> list[TableDef]:
         return [table for table in self._tables if table.layer == layer]
+
+    def prerequisites(self, table: TableDef) -> tuple[str, ...]:
+        """What must be done before ``table`` starts: its inputs, then the declared ``after`` tables."""
+        return (*table.inputs, *(t for t in table.after if t in self._by_id and t not in table.inputs))
 
     def edges(self) -> list[tuple[str, str]]:
         """(input, table) pairs: the lineage graph."""

@@ -80,6 +80,9 @@ def main_options(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks and Spark/Prefect logs."),
 ) -> None:
     _State.debug = debug
+    if not debug:
+        # Prefect logs every task's state at INFO; the CLI prints one line per table itself.
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="%(levelname)s %(message)s")
 
 
@@ -117,20 +120,29 @@ def _warm_spark(settings: Settings) -> threading.Thread:
 def _run_pipeline(
     settings: Settings, full_refresh: bool, use_prefect: bool, tables: list[str] | None, layers: list[str] | None = None
 ):
-    """Run the pipeline and return (run results, catalog)."""
-    from lakehouse.runner import Pipeline
+    """Run the pipeline and return (run results, catalog); (None, catalog) when there is nothing new."""
+    from lakehouse.catalog import load_catalog
+    from lakehouse.runner import Pipeline, tables_with_work
     from lakehouse.spark import create_spark_session
+
+    catalog = load_catalog(settings)
+    if not full_refresh:
+        selected = [t.id for t in catalog if (not tables or t.id in tables) and (not layers or t.layer in layers)]
+        if not tables_with_work(settings, catalog, selected):
+            return None, catalog
 
     if use_prefect:
         from flows.medallion import medallion_pipeline
-        from lakehouse.catalog import load_catalog
 
         _warm_spark(settings)
-        rows = medallion_pipeline(full_refresh=full_refresh, tables=tables, layers=layers)
-        return rows, load_catalog(settings)
-    pipeline = Pipeline(settings, create_spark_session(settings), full_refresh=full_refresh)
+        rows = medallion_pipeline(full_refresh=full_refresh, tables=tables, layers=layers, progress=True)
+        return rows, catalog
+    pipeline = Pipeline(settings, create_spark_session(settings), full_refresh=full_refresh, catalog=catalog)
     selected = [t.id for t in pipeline.catalog if (not tables or t.id in tables) and (not layers or t.layer in layers)]
-    report = pipeline.run(selected, on_table=lambda t: typer.echo(f"  building {t.id} ...", err=True))
+    from flows.medallion import progress_line
+
+    pipeline.on_result = lambda result: typer.echo(progress_line(result), err=True)
+    report = pipeline.run(selected)
     if report.failed is not None:
         raise report.failed
     from flows.medallion import summary_rows
@@ -138,7 +150,13 @@ def _run_pipeline(
     return summary_rows(report.results), pipeline.catalog
 
 
-def _print_summary(settings: Settings, catalog, rows: list[dict]) -> None:
+NOTHING_NEW = "nothing new: no new landing files and every table is up to date (Spark not started)"
+
+
+def _print_summary(settings: Settings, catalog, rows: list[dict] | None) -> None:
+    if rows is None:
+        typer.echo(NOTHING_NEW)
+        return
     from lakehouse.runner import TableResult
     from lakehouse.summary import format_summary, summarize
 

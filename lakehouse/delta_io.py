@@ -11,6 +11,7 @@ versions a table was built from, so the watermark commits atomically with data.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from deltalake.exceptions import TableNotFoundError
 from pyspark.sql import DataFrame, SparkSession
 
 from lakehouse.settings import Settings, is_object_path
-from lakehouse.storage import reader_uri
+from lakehouse.storage import reader_uri, table_path
 
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 CDF_PROPERTY = "delta.enableChangeDataFeed"
@@ -41,6 +42,12 @@ def open_reader(settings: Settings, path: str) -> DeltaReader | None:
 def table_version(settings: Settings, path: str) -> int | None:
     reader = open_reader(settings, path)
     return None if reader is None else reader.version()
+
+
+def table_exists(settings: Settings, table_id: str) -> bool:
+    """Whether the catalog table ``layer.name`` has been written (delta-rs, no Spark)."""
+    layer, name = table_id.split(".", 1)
+    return table_version(settings, table_path(settings, layer, name)) is not None
 
 
 def latest_user_metadata(settings: Settings, path: str, key: str) -> dict[str, Any] | None:
@@ -103,19 +110,34 @@ def read_inserted_since(spark: SparkSession, path: str, after: int | None, upto:
     return changes.filter("_change_type = 'insert'").drop("_change_type", "_commit_version", "_commit_timestamp")
 
 
+def _metadata_json(metadata: dict[str, Any] | None) -> str | None:
+    return json.dumps(metadata, sort_keys=True) if metadata else None
+
+
+# The session conf is shared by every thread of the process, and tables are written from several
+# threads at once: a statement that can only take its user metadata from the conf (MERGE, ALTER)
+# holds this lock from setting the conf to committing, so no other commit picks up its metadata.
+_SESSION_METADATA_LOCK = threading.Lock()
+
+
 class _CommitMetadata:
-    """Sets the commit's user metadata for the writes inside the block (MERGE takes no writer option)."""
+    """Sets the commit's user metadata for the statements inside the block (MERGE takes no writer option)."""
 
     def __init__(self, spark: SparkSession, metadata: dict[str, Any] | None) -> None:
         self.spark = spark
-        self.value = json.dumps(metadata, sort_keys=True) if metadata else None
+        self.value = _metadata_json(metadata)
 
     def __enter__(self) -> None:
+        _SESSION_METADATA_LOCK.acquire()
         if self.value is not None:
             self.spark.conf.set(USER_METADATA_CONF, self.value)
 
     def __exit__(self, *_exc: object) -> None:
-        self.spark.conf.unset(USER_METADATA_CONF)
+        try:
+            if self.value is not None:
+                self.spark.conf.unset(USER_METADATA_CONF)
+        finally:
+            _SESSION_METADATA_LOCK.release()
 
 
 def _writer(
@@ -124,8 +146,12 @@ def _writer(
     partition_by: Sequence[str],
     cdf: bool,
     txn: tuple[str, int] | None,
+    user_metadata: dict[str, Any] | None = None,
 ):
     writer = df.write.format("delta").mode(mode)
+    # Always a writer option, never the session conf: a MERGE in another thread may have set that
+    # conf for its own commit (an empty value records no metadata).
+    writer = writer.option("userMetadata", _metadata_json(user_metadata) or "")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     if cdf:
@@ -145,8 +171,7 @@ def append(
     txn: tuple[str, int] | None = None,
 ) -> None:
     """Append; ``txn`` makes a retried write of the same (app id, version) a no-op."""
-    with _CommitMetadata(df.sparkSession, user_metadata):
-        _writer(df, "append", partition_by, change_feed, txn).save(path)
+    _writer(df, "append", partition_by, change_feed, txn, user_metadata).save(path)
 
 
 def set_properties(
@@ -181,13 +206,12 @@ def overwrite(
     must match it (the schema policy decides before anything is written).
     """
     replace_schema = replace_schema and replace_where is None
-    with _CommitMetadata(df.sparkSession, user_metadata):
-        writer = _writer(df, "overwrite", partition_by, False, None).option(
-            "overwriteSchema", str(replace_schema).lower()
-        )
-        if replace_where is not None:
-            writer = writer.option("replaceWhere", replace_where)
-        writer.save(path)
+    writer = _writer(df, "overwrite", partition_by, False, None, user_metadata).option(
+        "overwriteSchema", str(replace_schema).lower()
+    )
+    if replace_where is not None:
+        writer = writer.option("replaceWhere", replace_where)
+    writer.save(path)
 
 
 def merge(
@@ -229,10 +253,11 @@ def evolve_schema(
     never looks like a build watermark.
     """
     table = f"delta.`{path}`"
-    if added:
-        columns = ", ".join(f"`{name}` {kind}" for name, kind in added)
-        spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({columns})")
-    if widened:
-        spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('delta.enableTypeWidening' = 'true')")
-        for name, kind in widened:
-            spark.sql(f"ALTER TABLE {table} ALTER COLUMN `{name}` TYPE {kind}")
+    with _CommitMetadata(spark, None):  # no other thread's MERGE metadata may land on these commits
+        if added:
+            columns = ", ".join(f"`{name}` {kind}" for name, kind in added)
+            spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({columns})")
+        if widened:
+            spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('delta.enableTypeWidening' = 'true')")
+            for name, kind in widened:
+                spark.sql(f"ALTER TABLE {table} ALTER COLUMN `{name}` TYPE {kind}")

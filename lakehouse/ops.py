@@ -11,6 +11,7 @@ delta-rs so that looking up "what is new" costs no Spark job.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import asdict, dataclass, fields
 
 import pandas as pd
@@ -79,10 +80,20 @@ def _schema(record_type: type) -> T.StructType:
     return T.StructType([T.StructField(f.name, _SPARK_TYPES[str(f.type)]) for f in fields(record_type)])
 
 
+# Bronze tables built in parallel append to the one ingest log; the first appends also create it,
+# and two creations at once conflict. One writer per ops table at a time inside a process.
+_APPEND_LOCK = threading.Lock()
+
+
 def append_records(spark: SparkSession, settings: Settings, table: str, records: list) -> None:
     """Append records of one ops table in a single commit (nothing to write: no commit)."""
     if not records:
         return
+    with _APPEND_LOCK:
+        _append_records(spark, settings, table, records)
+
+
+def _append_records(spark: SparkSession, settings: Settings, table: str, records: list) -> None:
     record_type = OPS_TABLES[table]
     rows = [tuple(asdict(record).values()) for record in records]
     frame = spark.createDataFrame(rows, _schema(record_type)).coalesce(1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -61,7 +62,12 @@ class GateFailed(RuntimeError):
 
 
 def _quiet_gx() -> None:
-    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
+    for name in (
+        "great_expectations",
+        "great_expectations.core",
+        "great_expectations.data_context",
+        "great_expectations.data_context.types.base",  # "Created temporary directory ... docs site"
+    ):
         logging.getLogger(name).setLevel(logging.ERROR)
     # GX draws a tqdm bar per validation; keep logs readable.
     os.environ.setdefault("TQDM_DISABLE", "1")
@@ -79,10 +85,13 @@ class QualityGate:
         self._context = gx.get_context(mode="ephemeral")
         self._context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self._sources = {
-            "spark": self._context.data_sources.add_spark(name="lakehouse-spark"),
+            # The runner caches the frame it gates and writes; GX persisting it again would copy it twice.
+            "spark": self._context.data_sources.add_spark(name="lakehouse-spark", persist=False),
             "pandas": self._context.data_sources.add_pandas(name="lakehouse-pandas"),
         }
         self._assets: dict[tuple[str, str], Any] = {}
+        # The GX context (suites, assets) is not thread-safe; tables validate one at a time.
+        self._lock = threading.Lock()
         # The GX result of each table's latest validation, kept so Data Docs can be built from the
         # very results that gated the write (validating again after the write would cost a second pass).
         self.last_validations: dict[str, Any] = {}
@@ -104,6 +113,12 @@ class QualityGate:
         """
         if not checks:
             return []
+        with self._lock:
+            return self._validate(table, df, checks, rows, pandas_max_rows)
+
+    def _validate(
+        self, table: str, df: DataFrame, checks: list[Check], rows: int | None, pandas_max_rows: int
+    ) -> list[CheckResult]:
         if rows is None and pandas_max_rows > 0:
             rows = df.count()
         small = rows is not None and rows <= pandas_max_rows
@@ -116,7 +131,10 @@ class QualityGate:
         for check in checks:
             suite.add_expectation(check.expectation)
         batch = self._batch_definition(engine, table).get_batch(batch_parameters={"dataframe": data})
-        validation = batch.validate(suite)
+        validation = batch.validate(suite, result_format=COUNTS_ONLY)
+        failed = [outcome for outcome in validation.results if not outcome.success]
+        if failed:
+            self._add_samples(batch, validation, failed)
         self.last_validations[table] = validation
         # GX groups results by column, not in suite order: pair each result with its check by
         # expectation id, or a warn check's failure could be reported (and raised) as critical.
@@ -139,6 +157,24 @@ class QualityGate:
                 )
             )
         return results
+
+    @staticmethod
+    def _add_samples(batch: Any, validation: Any, failed: list[Any]) -> None:
+        """Validate the failed expectations again with samples of failing values, for reports and Data Docs.
+
+        Only what failed pays for the sample jobs; the results replace the counts-only ones.
+        """
+        by_id = {}
+        for outcome in failed:
+            expectation = outcome.expectation_config.to_domain_obj()
+            by_id[outcome.expectation_config.id] = batch.validate(expectation, result_format=WITH_SAMPLES)
+        validation.results = [by_id.get(o.expectation_config.id, o) for o in validation.results]
+
+
+# Counts of failing rows without sample values: GX then bundles a table's checks into a few
+# aggregate jobs (a sample of 0 values needs no Spark job: Spark optimises LIMIT 0 away).
+COUNTS_ONLY = {"result_format": "BASIC", "partial_unexpected_count": 0}
+WITH_SAMPLES = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
 
 
 def suite_name_of(table: str) -> str:

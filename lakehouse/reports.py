@@ -113,6 +113,9 @@ def gx_project_dir(settings: Settings) -> Path:
 def _file_context(settings: Settings, target: DocsTarget) -> Any:
     import great_expectations as gx
 
+    # GX reports its temporary folders at INFO; a run's output is the CLI's summary.
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+
     project = gx_project_dir(settings)
     project.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=project)

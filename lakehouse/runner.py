@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,12 +187,19 @@ class Pipeline:
         self._run_records: list[ops.RunRecord] = []
         self._quality_records: list[ops.QualityRecord] = []
         self._monitored = False
+        # At most this many tables build at once, whoever calls run_table (the DAG runner below or
+        # Prefect's task threads); each holds a slot and a FAIR scheduler pool of its own.
+        self._slots = threading.BoundedSemaphore(settings.table_workers)
+        # Called with each table's result as it is recorded (the CLI prints a progress line).
+        self.on_result: Callable[[TableResult], None] | None = None
+        self._gate_lock = threading.Lock()
 
     @property
     def gate(self) -> QualityGate:
-        if self._gate is None:
-            self._gate = QualityGate()
-        return self._gate
+        with self._gate_lock:
+            if self._gate is None:
+                self._gate = QualityGate()
+            return self._gate
 
     def _path(self, table: TableDef) -> str:
         return table_path(self.settings, table.layer, table.name)
@@ -226,7 +235,20 @@ class Pipeline:
         return not delta_io.data_changed(self.settings, table_path(self.settings, layer, name), seen, now)
 
     def run_table(self, table_id: str) -> TableResult:
-        """Build, gate and write one table. Raises :class:`GateFailed` when a critical check fails."""
+        """Build, gate and write one table. Raises :class:`GateFailed` when a critical check fails.
+
+        Safe to call from several threads at once for tables that do not depend on each other.
+        """
+        with self._slots:
+            context = self.spark.sparkContext
+            previous_pool = context.getLocalProperty("spark.scheduler.pool")
+            context.setLocalProperty("spark.scheduler.pool", table_id)
+            try:
+                return self._run_table(table_id)
+            finally:
+                context.setLocalProperty("spark.scheduler.pool", previous_pool)  # type: ignore[arg-type]
+
+    def _run_table(self, table_id: str) -> TableResult:
         table = self.catalog.get(table_id)
         started = _now()
         versions, watermarks = self._input_state(table)
@@ -247,6 +269,9 @@ class Pipeline:
                     table.id, table.layer, "skipped", delta_io.table_version(self.settings, path), message=output.note
                 )
                 return self._record(result, started)
+            if not output.data.is_cached:
+                # Gate, counts and write read the frame; compute it once (released after the write).
+                output.data = context.cache(output.data)
             self._apply_schema_policy(table, output.data, path)
             checks = self.gate.validate(
                 table.id,
@@ -414,6 +439,8 @@ class Pipeline:
 
     def _record(self, result: TableResult, started: dt.datetime, rows_in: int | None = None) -> TableResult:
         self.results.append(result)
+        if self.on_result is not None:
+            self.on_result(result)
         self._run_records.append(
             ops.RunRecord(
                 self.run_id,
@@ -460,21 +487,110 @@ class Pipeline:
         reports.publish_run(self.settings, self.run_id, self.started_at, self.catalog, self.results, validations)
 
     def run(self, tables: Iterable[str] | None = None, on_table: Callable[[TableDef], None] | None = None) -> RunReport:
-        """Run ``tables`` (default: all) in catalog order; stops at the first failed gate."""
+        """Run ``tables`` (default: all) as a DAG: each table starts once its inputs are done.
+
+        Up to ``settings.table_workers`` independent tables build at once. A failed critical gate
+        stops exactly the tables downstream of it (recorded as skipped, naming the failed table);
+        every other table still runs. Any other error stops scheduling, lets running tables
+        finish, and is raised after the run's records are written.
+        """
         wanted = set(tables) if tables is not None else None
+        selected = [t for t in self.catalog if wanted is None or t.id in wanted]
         failure: GateFailed | None = None
         try:
-            for table in self.catalog:
-                if wanted is not None and table.id not in wanted:
-                    continue
-                if on_table is not None:
-                    on_table(table)
-                self.run_table(table.id)
-        except GateFailed as exc:
-            failure = exc
+            failure = self._run_dag(selected, on_table)
         finally:
             self.finish()
+        order = {t.id: i for i, t in enumerate(self.catalog)}
+        self.results.sort(key=lambda r: order.get(r.table, len(order)))
         return RunReport(self.run_id, list(self.results), failure)
+
+    def _run_dag(self, selected: list[TableDef], on_table: Callable[[TableDef], None] | None) -> GateFailed | None:
+        ids = {t.id for t in selected}
+        waiting = {t.id: {i for i in self.catalog.prerequisites(t) if i in ids} for t in selected}
+        by_id = {t.id: t for t in selected}
+        blocked: dict[str, str] = {}  # table -> the failed table upstream of it
+        failure: GateFailed | None = None
+        error: BaseException | None = None
+        if any(t.suite for t in selected):
+            _ = self.gate  # one GX context, created before the threads start
+        running: dict[Future[TableResult], str] = {}
+        with ThreadPoolExecutor(max_workers=self.settings.table_workers, thread_name_prefix="table") as pool:
+            while waiting or running:
+                ready = [t for t, deps in waiting.items() if not deps] if error is None else []
+                while ready:
+                    table_id = ready.pop(0)
+                    del waiting[table_id]
+                    if table_id in blocked:
+                        self._record_blocked(by_id[table_id], blocked[table_id])
+                        self._release(table_id, waiting)
+                        ready += [t for t, deps in waiting.items() if not deps and t not in ready]
+                        continue
+                    if on_table is not None:
+                        on_table(by_id[table_id])
+                    running[pool.submit(self.run_table, table_id)] = table_id
+                if not running:
+                    break  # all done, or an error stopped scheduling
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    table_id = running.pop(future)
+                    exc = future.exception()
+                    if isinstance(exc, GateFailed):
+                        failure = failure or exc
+                        for downstream in self._downstream(table_id, selected):
+                            blocked.setdefault(downstream, table_id)
+                    elif exc is not None:
+                        error = error or exc
+                    self._release(table_id, waiting)
+        if error is not None:
+            raise error
+        return failure
+
+    @staticmethod
+    def _release(table_id: str, waiting: dict[str, set[str]]) -> None:
+        for deps in waiting.values():
+            deps.discard(table_id)
+
+    @staticmethod
+    def _downstream(table_id: str, tables: list[TableDef]) -> set[str]:
+        reached = {table_id}
+        for table in tables:  # catalog order: inputs come first
+            if reached.intersection(table.inputs):
+                reached.add(table.id)
+        reached.discard(table_id)
+        return reached
+
+    def _record_blocked(self, table: TableDef, failed: str) -> None:
+        path = self._path(table)
+        message = f"not built: {failed} failed a critical check upstream"
+        self._record(
+            TableResult(table.id, table.layer, "skipped", delta_io.table_version(self.settings, path), message=message),
+            _now(),
+        )
+
+
+def tables_with_work(settings: Settings, catalog: Catalog, tables: Iterable[str] | None = None) -> list[str]:
+    """The tables an incremental run would build now, decided without Spark (delta-rs and listings).
+
+    A source-fed table has work when its ``has_new_input`` says so (or it declares none); a
+    derived table when an input has work or changed since its watermark, or it was never
+    written. An empty list means a run would skip every table, so the CLI need not start Spark.
+    """
+    wanted = set(tables) if tables is not None else None
+    checker = Pipeline(settings, None, catalog=catalog)  # type: ignore[arg-type]  # metadata reads only
+    busy: set[str] = set()
+    for table in catalog:
+        if table.inputs:
+            versions, watermarks = checker._input_state(table)
+            upstream_busy = any(i in busy for i in table.inputs)
+            skip = checker._skip_reason(table, versions, watermarks)
+            never_written = not checker._exists(checker._path(table))
+            waiting = skip is not None and skip.startswith("waiting for")
+            if upstream_busy or (skip is None) or (never_written and not waiting):
+                busy.add(table.id)
+        elif table.has_new_input is None or table.has_new_input(settings):
+            busy.add(table.id)
+    return [t.id for t in catalog if t.id in busy and (wanted is None or t.id in wanted)]
 
 
 class _Stopwatch:

@@ -41,8 +41,19 @@ class Settings(BaseSettings):
     sources_file: Path | None = Field(None, description="TOML file declaring landing sources (default: built-in).")
 
     spark_master: str = "local[*]"
-    spark_driver_memory: str = "4g"
-    shuffle_partitions: int = Field(4, ge=1, description="spark.sql.shuffle.partitions; small tables want few.")
+    spark_driver_memory: str = Field(
+        default_factory=lambda: default_driver_memory(),
+        description="spark.driver.memory; default: half of this machine's memory, between 2g and 32g.",
+    )
+    shuffle_partitions: int = Field(
+        0,
+        ge=0,
+        description="Initial spark.sql.shuffle.partitions before adaptive execution coalesces them "
+        "(0: 4 per core, at least 8). Adaptive execution sizes the final partitions by bytes.",
+    )
+    parallel_tables: int = Field(
+        0, ge=0, description="Tables built at once by the runner (0: one more than the cores, at most 4)."
+    )
     spark_ui: bool = False
 
     s3_endpoint: str = "http://127.0.0.1:9000"
@@ -92,6 +103,14 @@ class Settings(BaseSettings):
     def uses_object_storage(self) -> bool:
         return is_object_path(self.root) or is_object_path(self.landing)
 
+    @property
+    def initial_shuffle_partitions(self) -> int:
+        return self.shuffle_partitions or max(8, 4 * default_parallelism())
+
+    @property
+    def table_workers(self) -> int:
+        return self.parallel_tables or min(4, default_parallelism() + 1)
+
     @cached_property
     def ivy_dir(self) -> Path:
         return self.cache_dir / "ivy"
@@ -122,6 +141,30 @@ class Settings(BaseSettings):
 
     def s3_secret_key_value(self) -> str:
         return self._secret(self.s3_secret_key, "LAKEHOUSE_S3_SECRET_KEY")
+
+
+def _machine_memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def default_driver_memory() -> str:
+    """Half of the machine's memory for the Spark driver (local mode runs every task in it), 2g..32g.
+
+    A fixed 4g ran out of heap de-duplicating 10M events; half of the memory leaves the rest to
+    Python, the OS page cache and the dashboard.
+    """
+    total = _machine_memory_bytes()
+    if total is None:
+        return "4g"
+    gib = total // (1024**3)
+    return f"{max(2, min(32, gib // 2))}g"
+
+
+def default_parallelism() -> int:
+    return os.cpu_count() or 2
 
 
 def is_object_path(path: str) -> bool:

@@ -9,8 +9,11 @@ partitions make most of the difference on two cores.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -57,14 +60,24 @@ def spark_conf(settings: Settings, with_kafka: bool = False) -> dict[str, str]:
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
-        "spark.default.parallelism": str(max(2, settings.shuffle_partitions)),
+        "spark.sql.shuffle.partitions": str(settings.initial_shuffle_partitions),
+        "spark.default.parallelism": str(max(2, settings.initial_shuffle_partitions)),
+        # Adaptive execution picks the final number of shuffle partitions from the bytes shuffled:
+        # a 2-row table gets one partition, 10M events get as many 64 MB partitions as they need.
+        # parallelismFirst=false makes it honour the advisory size (the Spark tuning guide's advice).
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
+        "spark.sql.adaptive.advisoryPartitionSizeInBytes": "64m",
+        "spark.sql.adaptive.skewJoin.enabled": "true",
+        # Independent tables run in driver threads at once; FAIR lets their jobs share the cores.
+        "spark.scheduler.mode": "FAIR",
         "spark.databricks.delta.snapshotPartitions": "2",
         # Parallel file listing (Delta VACUUM, reads of many landing files) defaults to 10000 tasks even
         # for one folder: VACUUM of a one-file table took 50 s on 2 cores with it, 9 s with this.
-        "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(max(2, settings.shuffle_partitions)),
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(
+            max(2, min(8, settings.initial_shuffle_partitions))
+        ),
         "spark.databricks.delta.stats.collect": "true",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
         "spark.databricks.delta.retentionDurationCheck.enabled": "true",
@@ -100,6 +113,56 @@ def create_spark_session(settings: Settings, with_kafka: bool = False) -> SparkS
     builder = SparkSession.builder
     for key, value in spark_conf(settings, with_kafka).items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    missing = missing_jars(settings, with_kafka)
+    if missing:
+        print(
+            f"resolving Spark jars into {settings.ivy_dir} (once; later starts use the cache): {', '.join(missing)}",
+            file=sys.stderr,
+            flush=True,
+        )
+    with _jvm_console_to(jvm_log_path(settings)):
+        spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def jvm_log_path(settings: Settings) -> Path:
+    """Where the JVM's console output goes (Ivy resolution, JVM warnings): not the user's terminal."""
+    return settings.cache_dir / "logs" / "spark-jvm.log"
+
+
+def missing_jars(settings: Settings, with_kafka: bool = False) -> list[str]:
+    """Packages whose jar is not in the Ivy cache yet (their first resolution downloads them)."""
+    jars = settings.ivy_dir / "jars"
+    missing = []
+    for package in spark_packages(settings, with_kafka):
+        group, artifact, version = package.split(":")
+        if not (jars / f"{group}_{artifact}-{version}.jar").exists():
+            missing.append(package)
+    return missing
+
+
+@contextlib.contextmanager
+def _jvm_console_to(log: Path) -> Iterator[None]:
+    """Point file descriptor 2 at ``log`` while the JVM starts, so the JVM inherits it for good.
+
+    spark-submit prints Ivy's resolution report and JVM warnings to its stderr, which is this
+    process's unless redirected at the descriptor level. Python's own stderr is restored after.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real descriptor 2 (embedded interpreters): leave it alone
+        yield
+        return
+    with log.open("ab") as target:
+        os.dup2(target.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

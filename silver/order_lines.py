@@ -40,6 +40,7 @@ TABLE = TableDef(
     grain="One row per (order_id, line_no).",
     build=build,
     inputs=("bronze.orders",),
+    after=("silver.products",),  # the referential check reads this run's catalogue
     keys=("order_id", "line_no"),
     write="merge",
     merge_condition=t.ORDER_LINE_MERGE_CONDITION,
