@@ -1,4 +1,4 @@
-"""Pipeline benchmark: a full run, an incremental run and a DuckDB reference of the same hop.
+"""Pipeline benchmark: a full run, an incremental run and a DuckDB reference of the whole pipeline.
 
 Usage::
 
@@ -14,16 +14,21 @@ Steps:
    reused when its manifest matches (same size, seed and generator source).
 2. **Full run** of every table (``Pipeline(...).run()``) on a fresh lakehouse root.
 3. **Incremental run** after copying the held-back files into the landing zone.
-4. **DuckDB reference** (``benchmarks/duckdb_reference.py``) of landing -> silver events / order
-   lines -> gold.daily_kpis, once on the full run's files and once on all files (two ingestion
-   batches); each result is compared with the Spark ``gold.daily_kpis`` version of that run
-   (revenue and AOV within 1e-6, counts exact) and the silver/quarantine row totals.
+4. **DuckDB reference** (``benchmarks/duckdb_reference.py``) of landing -> silver -> every gold table
+   of METRICS.md, once on the full run's files and once on all files (two ingestion batches). Each
+   gold table is compared with the Spark Delta version of that run (read with ``deltalake``, no
+   Spark): matched on the table's key, money within 1e-6, rates within 1e-9, everything else exact;
+   plus the former ``gold.daily_kpis`` check and the silver/quarantine row totals.
 
-Reported per table: build / gate / write seconds, rows and rows/s; per phase: wall time, CPU
-seconds of this process tree and of everything else on the machine (other users' tests), the
-1-minute load average, peak RSS of the Spark JVM (sampled from ``/proc``, plus its ``VmHWM``) and of
-this Python process; and the Parquet files under the lakehouse root per layer. Results are printed
-as Markdown and written as JSON (and Markdown) under ``WORKDIR/results``.
+Reported per table: build / gate / write seconds, rows, rows/s, CPU seconds and CPU utilisation;
+per phase: wall time, CPU seconds of this process tree and of everything else on the machine
+(other users' tests), CPU utilisation (CPU s of the tree / (wall s x cores)), the 1-minute load
+average, peak RSS of the Spark JVM (sampled from ``/proc``, plus its ``VmHWM``) and of this Python
+process; the Parquet files under the lakehouse root per layer; the same-hop ratio (Spark's 5 tables
+of landing -> daily_kpis vs DuckDB's steps for them) and the whole-pipeline ratio (Spark's whole run
+vs DuckDB's whole reference), wall and CPU; per DuckDB step its seconds and CPU seconds; per gold
+table equal/different with the largest money and rate difference. Results are printed as Markdown
+and written as JSON (and Markdown) under ``WORKDIR/results``. Exit status 1 when any comparison differs.
 """
 
 from __future__ import annotations
@@ -70,8 +75,49 @@ MONEY_TOLERANCE = Decimal("0.000001")
 RATE_TOLERANCE = 1e-9
 # The Spark tables that do what the DuckDB reference does (landing -> silver events/order lines -> daily_kpis).
 SAME_HOP = ("bronze.events", "bronze.orders", "silver.events", "silver.order_lines", "gold.daily_kpis")
+# Every gold table of METRICS.md: its key, and which columns are money (within 1e-6) and rates (within 1e-9);
+# every other column (counts, units, dates, instants, names, flags) must be equal exactly.
+GOLD_SPECS: dict[str, dict[str, tuple[str, ...]]] = {
+    "daily_kpis": {"keys": ("date",), "money": ("revenue", "aov"), "rates": ("session_conversion_rate",)},
+    "product_daily": {"keys": ("product_id", "date"), "money": ("revenue",), "rates": ("view_to_purchase_rate",)},
+    "category_daily": {"keys": ("date", "category"), "money": ("revenue",), "rates": ()},
+    "fct_user": {"keys": ("user_id",), "money": ("revenue",), "rates": ()},
+    "retention_cohorts": {"keys": ("cohort_month", "month_offset"), "money": (), "rates": ("retention_rate",)},
+    "funnel_daily": {
+        "keys": ("session_date", "device", "step"),
+        "money": (),
+        "rates": ("step_conversion", "overall_conversion"),
+    },
+    "experiment_results": {
+        "keys": ("experiment_id", "variant"),
+        "money": ("revenue", "revenue_per_user"),
+        "rates": (
+            "allocation_share",
+            "conversion_rate",
+            "srm_p_value",
+            "abs_lift",
+            "rel_lift",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "revenue_p_value",
+        ),
+    },
+}
+# The DuckDB steps that do what SAME_HOP does (read, the two silver tables, daily_kpis, and their writes).
+DUCK_SAME_HOP = (
+    "read_events",
+    "read_orders",
+    "silver_events",
+    "silver_order_lines",
+    "gold_daily_kpis",
+    "write_silver_events",
+    "write_silver_order_lines",
+    "write_daily_kpis",
+)
 _DATED = re.compile(r"_(\d{4}-\d{2}-\d{2})\.")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") / 1024
 
 log = logging.getLogger("pipeline_benchmark")
@@ -152,12 +198,20 @@ def _own_cpu() -> float:
     return times.user + times.system
 
 
+def cpu_util(cpu_seconds: float | None, wall_seconds: float | None, cores: int = CORES) -> float | None:
+    """CPU seconds / (wall seconds x cores), as a percentage (100 = every core busy all the time)."""
+    if cpu_seconds is None or not wall_seconds or wall_seconds < 0.1:
+        return None  # below 0.1 s the clock-tick granularity of CPU time makes the ratio noise
+    return round(100 * cpu_seconds / (wall_seconds * cores), 1)
+
+
 @dataclass
 class Phase:
     name: str
     seconds: float = 0.0
     cpu_ours_s: float = 0.0
     cpu_others_s: float = 0.0
+    cpu_util_pct: float | None = None  # CPU s of this process tree / (wall s x cores); None below 0.1 s
     machine_busy_pct: float = 0.0
     load_start: float = 0.0
     load_mean: float = 0.0
@@ -230,6 +284,7 @@ class Monitor:
             ours = self.tree_cpu() - ours0
             phase.cpu_ours_s = round(ours, 1)
             phase.cpu_others_s = round(max(0.0, (busy1 - busy0) - ours), 1)
+            phase.cpu_util_pct = cpu_util(ours, phase.seconds)
             phase.machine_busy_pct = round(100 * (busy1 - busy0) / max(total1 - total0, 1e-9), 1)
             phase.load_mean = round(sum(loads) / len(loads), 2)
             phase.load_max = round(max(phase.load_max, *loads), 2)
@@ -454,6 +509,7 @@ def table_report(report: Any, cost: dict[str, Any] | None = None) -> list[dict[s
                 "rows_per_s": round(result.rows_written / total) if result.rows_written and total > 0 else None,
                 "table_wall": cost.get(result.table, {}).get("wall"),
                 "cpu": cost.get(result.table, {}).get("cpu"),
+                "cpu_util_pct": cpu_util(cost.get(result.table, {}).get("cpu"), cost.get(result.table, {}).get("wall")),
                 "quarantined": result.quarantined,
                 "deduplicated": result.deduplicated,
                 "delta_version": result.delta_version,
@@ -555,6 +611,104 @@ def compare_kpis(spark_rows: list[dict[str, Any]], duck_rows: list[dict[str, Any
     }
 
 
+def spark_gold(root: Path, table: str, version: int | None) -> list[dict[str, Any]]:
+    """A Spark gold table (a given Delta version, or the latest) as rows, read with deltalake (no Spark)."""
+    from deltalake import DeltaTable
+
+    return DeltaTable(str(root / "gold" / table), version=version).to_pyarrow_table().to_pylist()
+
+
+def _plain(value: Any) -> Any:
+    """One comparable form per value: aware instants as naive UTC, numpy/pandas scalars as Python."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    if hasattr(value, "item") and not isinstance(value, Decimal):
+        return value.item()
+    return value
+
+
+def compare_gold(
+    table: str, spark_rows: list[dict[str, Any]], duck_rows: list[dict[str, Any]], limit: int = 20
+) -> dict[str, Any]:
+    """One Spark gold table vs DuckDB, matched on the table's key.
+
+    Money columns must agree within 1e-6, rate columns within 1e-9 (nulls on both sides), every
+    other column exactly (decimals as numbers: 2.0000 == 2.000000).
+    """
+    spec = GOLD_SPECS[table]
+    keys = spec["keys"]
+    mismatches: list[str] = []
+    spark_columns = set(spark_rows[0]) if spark_rows else set()
+    duck_columns = set(duck_rows[0]) if duck_rows else set()
+    if spark_rows and duck_rows and spark_columns != duck_columns:
+        for name in sorted(spark_columns - duck_columns):
+            mismatches.append(f"column {name}: only in Spark")
+        for name in sorted(duck_columns - spark_columns):
+            mismatches.append(f"column {name}: only in DuckDB")
+    columns = sorted((spark_columns or duck_columns) & (duck_columns or spark_columns))
+
+    def index(rows: list[dict[str, Any]], side: str) -> dict[tuple, dict[str, Any]]:
+        out: dict[tuple, dict[str, Any]] = {}
+        for row in rows:
+            key = tuple(_plain(row[k]) for k in keys)
+            if key in out:
+                mismatches.append(f"{key}: key repeated in {side}")
+            out[key] = row
+        return out
+
+    spark_by, duck_by = index(spark_rows, "Spark"), index(duck_rows, "DuckDB")
+    only = sorted(set(spark_by) ^ set(duck_by), key=str)
+    for key in only:
+        mismatches.append(f"{key}: only in {'Spark' if key in spark_by else 'DuckDB'}")
+    max_money, max_rate = Decimal(0), 0.0
+    cells = 0
+    for key in sorted(set(spark_by) & set(duck_by), key=str):
+        s, d = spark_by[key], duck_by[key]
+        for name in columns:
+            if name in keys:
+                continue
+            a, b = _plain(s.get(name)), _plain(d.get(name))
+            cells += 1
+            if a is None or b is None:
+                if (a is None) != (b is None):
+                    mismatches.append(f"{key} {name}: Spark {a} vs DuckDB {b}")
+                continue
+            if name in spec["money"]:
+                diff = abs(Decimal(str(a)) - Decimal(str(b)))
+                max_money = max(max_money, diff)
+                if diff > MONEY_TOLERANCE:
+                    mismatches.append(f"{key} {name}: Spark {a} vs DuckDB {b} (diff {diff})")
+            elif name in spec["rates"]:
+                diff_f = abs(float(a) - float(b))
+                max_rate = max(max_rate, diff_f)
+                if not diff_f <= RATE_TOLERANCE:
+                    mismatches.append(f"{key} {name}: Spark {a} vs DuckDB {b} (diff {diff_f:.3g})")
+            elif isinstance(a, Decimal | int | float) and not isinstance(a, bool):
+                if isinstance(b, bool) or Decimal(str(a)) != Decimal(str(b)):
+                    mismatches.append(f"{key} {name}: Spark {a} vs DuckDB {b}")
+            elif a != b:
+                mismatches.append(f"{key} {name}: Spark {a!r} vs DuckDB {b!r}")
+    return {
+        "rows_spark": len(spark_rows),
+        "rows_duckdb": len(duck_rows),
+        "keys_only_in_one": len(only),
+        "cells_compared": cells,
+        "equal": not mismatches,
+        "mismatch_count": len(mismatches),
+        "max_abs_money_diff": str(max_money),
+        "max_abs_rate_diff": max_rate,
+        "mismatches": mismatches[:limit],
+    }
+
+
+def compare_all_gold(root: Path, versions: dict[str, int | None], gold: dict[str, list[dict[str, Any]]]) -> dict:
+    """Every gold table of GOLD_SPECS: Spark (at ``versions[table]``, default the latest) vs DuckDB."""
+    return {
+        table: compare_gold(table, spark_gold(root, table, versions.get(table)), gold.get(table, []))
+        for table in GOLD_SPECS
+    }
+
+
 def compare_silver(root: Path, counts: dict[str, Any]) -> dict[str, Any]:
     """Row totals of the Spark silver and quarantine tables vs the DuckDB reference's."""
     pairs = {
@@ -601,6 +755,7 @@ def _stage_rows(tables: list[dict[str, Any]]) -> list[list[Any]]:
             t["rows"],
             t["rows_per_s"],
             t.get("cpu"),
+            _pct(t.get("cpu_util_pct")),
         ]
         for t in tables
     ]
@@ -616,6 +771,7 @@ def _stage_rows(tables: list[dict[str, Any]]) -> list[list[Any]]:
             None,
             None,
             round(sums["cpu"], 1),
+            None,
         ]
     )
     return rows
@@ -653,6 +809,29 @@ def _layer_rows(run: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def _pct(value: float | None) -> str | None:
+    return None if value is None else f"{value:.0f}%"
+
+
+def _cores(result: dict[str, Any]) -> int:
+    return int(result.get("machine", {}).get("cores") or result.get("machine", {}).get("cpus") or 1)
+
+
+def _phase(result: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((p for p in result["phases"] if p["name"] == name), None)
+
+
+def _duck_same_hop(ref: dict[str, Any], phase: dict[str, Any] | None) -> tuple[float, float | None]:
+    """DuckDB seconds and CPU s of the same hop as SAME_HOP (older results: the whole reference run)."""
+    seconds, cpu = ref["seconds"], ref.get("cpu_seconds")
+    if "write_daily_kpis" in seconds:
+        return (
+            round(sum(seconds.get(k, 0.0) for k in DUCK_SAME_HOP), 3),
+            round(sum(cpu.get(k, 0.0) for k in DUCK_SAME_HOP), 2) if cpu else None,
+        )
+    return seconds["total"], phase["cpu_ours_s"] if phase else None
+
+
 def render(result: dict[str, Any]) -> str:
     out: list[str] = []
     w = result["workload"]
@@ -678,7 +857,7 @@ def render(result: dict[str, Any]) -> str:
         out.append("")
         out.append(
             _md_table(
-                ["table", "status", "build s", "gate s", "write s", "total s", "rows", "rows/s", "CPU s"],
+                ["table", "status", "build s", "gate s", "write s", "total s", "rows", "rows/s", "CPU s", "CPU util"],
                 _stage_rows(r["tables"]),
             )
         )
@@ -686,7 +865,8 @@ def render(result: dict[str, Any]) -> str:
         finish = r.get("finish", {"wall": 0.0, "cpu": 0.0})
         out.append(
             f"Ops records (finish): {finish['wall']:.1f} s wall, {finish['cpu']:.1f} CPU s. "
-            "CPU s = CPU seconds of the benchmark's process tree (Spark JVM + Python) while the table ran."
+            "CPU s = CPU seconds of the benchmark's process tree (Spark JVM + Python) while the table ran; "
+            f"CPU util = CPU s / (table wall s x {_cores(result)} cores)."
         )
         out.append("")
         out.append(
@@ -702,6 +882,7 @@ def render(result: dict[str, Any]) -> str:
                 "wall s",
                 "CPU s (ours)",
                 "CPU s (others)",
+                "CPU util (ours)",
                 "machine busy",
                 "load 1m start/mean/max",
                 "JVM peak RSS MB",
@@ -713,6 +894,7 @@ def render(result: dict[str, Any]) -> str:
                     p["seconds"],
                     p["cpu_ours_s"],
                     p["cpu_others_s"],
+                    _pct(cpu_util(p["cpu_ours_s"], p["seconds"], _cores(result))),
                     f"{p['machine_busy_pct']:.0f}%",
                     f"{p['load_start']:.2f} / {p['load_mean']:.2f} / {p['load_max']:.2f}",
                     p["jvm_peak_rss_mb"] or None,
@@ -721,6 +903,11 @@ def render(result: dict[str, Any]) -> str:
                 for p in result["phases"]
             ],
         )
+    )
+    out.append("")
+    out.append(
+        f"CPU util (ours) = CPU s of this process tree / (wall s x {_cores(result)} cores): 100% = every core "
+        "busy for the whole phase."
     )
     out.append("")
     out.append(
@@ -757,7 +944,7 @@ def render(result: dict[str, Any]) -> str:
         )
     )
     out.append("")
-    out.append("### Spark vs DuckDB (landing -> silver events/order lines -> gold.daily_kpis)")
+    out.append("### Same hop: Spark vs DuckDB (landing -> silver events/order lines -> gold.daily_kpis)")
     out.append("")
     d = result["duckdb"]
     rows = []
@@ -766,8 +953,7 @@ def render(result: dict[str, Any]) -> str:
         spark_wall = result["runs"][run]["wall_seconds"]
         same = sum(t["total"] for t in result["runs"][run]["tables"] if t["table"] in SAME_HOP)
         same_cpu = sum(t.get("cpu") or 0 for t in result["runs"][run]["tables"] if t["table"] in SAME_HOP)
-        duck_s = ref["seconds"]["total"]
-        duck_cpu = next((p["cpu_ours_s"] for p in result["phases"] if p["name"] == f"duckdb_{run}"), None)
+        duck_s, duck_cpu = _duck_same_hop(ref, _phase(result, f"duckdb_{run}"))
         rows.append(
             [
                 run,
@@ -791,8 +977,8 @@ def render(result: dict[str, Any]) -> str:
                 f"Spark run s ({n_tables} tables)",
                 "Spark s, same 5 tables",
                 "Spark CPU s, same 5",
-                "DuckDB s",
-                "DuckDB CPU s",
+                "DuckDB s, same hop",
+                "DuckDB CPU s, same hop",
                 "wall ratio",
                 "CPU ratio",
                 "daily_kpis",
@@ -805,16 +991,31 @@ def render(result: dict[str, Any]) -> str:
     out.append("")
     out.append(
         "Same hop = " + ", ".join(SAME_HOP) + " (build + gate + write). DuckDB recomputes from the "
-        "landing files each time (for the incremental state: all files, as two ingestion batches), builds "
-        "both silver tables and daily_kpis and writes them as Parquet."
+        "landing files each time (for the incremental state: all files, as two ingestion batches); its "
+        "same-hop figures are its steps " + ", ".join(DUCK_SAME_HOP) + " (older results: its whole run)."
     )
     out.append("")
+    if all("gold" in d[run] for run in ("full", "incremental")):
+        out.extend(_whole_pipeline(result))
+    out.append("DuckDB steps:")
+    out.append("")
+    steps = list(dict.fromkeys([*d["full"]["seconds"], *d["incremental"]["seconds"]]))
     out.append(
-        "DuckDB phases (s): "
-        + "; ".join(
-            f"{run}: " + ", ".join(f"{k} {v}" for k, v in d[run]["seconds"].items()) for run in ("full", "incremental")
+        _md_table(
+            ["DuckDB step", "full s", "full CPU s", "incremental s", "incremental CPU s"],
+            [
+                [
+                    step,
+                    d["full"]["seconds"].get(step),
+                    d["full"].get("cpu_seconds", {}).get(step),
+                    d["incremental"]["seconds"].get(step),
+                    d["incremental"].get("cpu_seconds", {}).get(step),
+                ]
+                for step in steps
+            ],
         )
     )
+    out.append("")
     for run in ("full", "incremental"):
         ref = d[run]
         for name, pair in ref["silver"].items():
@@ -822,9 +1023,103 @@ def render(result: dict[str, Any]) -> str:
                 out.append(f"- {run}: {name}: Spark {pair['spark']:,} vs DuckDB {pair['duckdb']:,}")
         for line in ref["kpis"]["mismatches"][:40]:
             out.append(f"- {run}: {line}")
+        for table, check in ref.get("gold", {}).items():
+            for line in check["mismatches"][:20]:
+                out.append(f"- {run}: gold.{table}: {line}")
     out.append("")
     out.append(f"Total benchmark wall time: {result['total_seconds']:.0f} s.")
     return "\n".join(out)
+
+
+def _whole_pipeline(result: dict[str, Any]) -> list[str]:
+    """Spark's whole run (every table) vs DuckDB's whole reference (every gold table), and gold equality."""
+    d, cores = result["duckdb"], _cores(result)
+    out = ["### Whole pipeline: Spark (every table) vs DuckDB (landing -> every gold table)", ""]
+    rows = []
+    for run, phase_name in (("full", "full_run"), ("incremental", "incremental_run")):
+        ref, spark_phase, duck_phase = d[run], _phase(result, phase_name), _phase(result, f"duckdb_{run}")
+        spark_wall = result["runs"][run]["wall_seconds"]
+        # CPU over the same span as the run's wall: every table plus the ops records (the phase also
+        # holds the Pipeline set-up before the run's clock starts).
+        tables = result["runs"][run]["tables"]
+        if all(t.get("cpu") is not None for t in tables):
+            spark_cpu = round(sum(t["cpu"] for t in tables) + result["runs"][run].get("finish", {}).get("cpu", 0), 1)
+        else:
+            spark_cpu = spark_phase["cpu_ours_s"] if spark_phase else None
+        duck_s = ref["seconds"]["total"]
+        duck_cpu = duck_phase["cpu_ours_s"] if duck_phase else ref.get("cpu_seconds", {}).get("total")
+        equal = sum(1 for g in ref["gold"].values() if g["equal"])
+        rows.append(
+            [
+                run,
+                spark_wall,
+                spark_cpu,
+                _pct(cpu_util(spark_cpu, spark_wall, cores)),
+                duck_s,
+                duck_cpu,
+                _pct(cpu_util(duck_cpu, duck_s, cores)),
+                f"{spark_wall / duck_s:.0f}x" if duck_s else None,
+                f"{spark_cpu / duck_cpu:.0f}x" if duck_cpu and spark_cpu else None,
+                f"{equal}/{len(ref['gold'])} equal",
+            ]
+        )
+    n_tables = len(result["runs"]["full"]["tables"])
+    out.append(
+        _md_table(
+            [
+                "state",
+                f"Spark run s ({n_tables} tables)",
+                "Spark CPU s",
+                "Spark CPU util",
+                f"DuckDB s ({len(d['full']['gold'])} gold tables)",
+                "DuckDB CPU s",
+                "DuckDB CPU util",
+                "wall ratio",
+                "CPU ratio",
+                "gold tables",
+            ],
+            rows,
+        )
+    )
+    out.append("")
+    out.append(
+        "Spark run = every table of the catalog plus the ops records (the run's wall; CPU = the tables' and the "
+        "ops records' CPU s); DuckDB = "
+        "read every landing source, build silver events, order lines, products, experiments and exposures and "
+        "every gold table, and write them all as Parquet. Gold tables are compared with the Spark Delta "
+        "versions of the same run: counts and other columns exact, money within 1e-6, rates within 1e-9."
+    )
+    out.append("")
+    rows = []
+    for table in d["full"]["gold"]:
+        row: list[Any] = [f"gold.{table}"]
+        for run in ("full", "incremental"):
+            g = d[run]["gold"][table]
+            row += [
+                f"{g['rows_spark']:,} / {g['rows_duckdb']:,}",
+                "equal" if g["equal"] else f"different ({g['mismatch_count']})",
+                g["max_abs_money_diff"],
+                f"{g['max_abs_rate_diff']:.1e}",
+            ]
+        rows.append(row)
+    out.append(
+        _md_table(
+            [
+                "gold table",
+                "full: rows Spark / DuckDB",
+                "full",
+                "full: max money diff",
+                "full: max rate diff",
+                "incr.: rows Spark / DuckDB",
+                "incremental",
+                "incr.: max money diff",
+                "incr.: max rate diff",
+            ],
+            rows,
+        )
+    )
+    out.append("")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -858,6 +1153,7 @@ def _machine() -> dict[str, Any]:
     )
     return {
         "cpus": os.cpu_count(),
+        "cores": CORES,  # usable by this process: the denominator of CPU utilisation
         "cpu_model": cpu_model,
         "memory_gb": round(total_kb / 2**20, 1),
         "platform": platform.platform(),
@@ -978,6 +1274,9 @@ def main(argv: list[str] | None = None) -> int:
             + "\n"
         )
         kpi_version_full = next(r.delta_version for r in full_report.results if r.table == "gold.daily_kpis")
+        gold_versions = {
+            r.table.split(".", 1)[1]: r.delta_version for r in full_report.results if r.table.startswith("gold.")
+        }
 
         with monitor.phase("add_incremental_files"):
             _link_tree(workload_dir / "extra", landing)
@@ -1005,7 +1304,15 @@ def main(argv: list[str] | None = None) -> int:
                     landing, batches, threads=args.duckdb_threads, write_dir=run_dir / f"duckdb-{run}"
                 )
             kpis = compare_kpis(spark_daily_kpis(root, version), ref.daily_kpis)
-            duck[run] = {"seconds": ref.seconds, "counts": ref.counts, "kpis": kpis, "daily_kpis": ref.daily_kpis}
+            gold = compare_all_gold(root, gold_versions if run == "full" else {}, ref.gold)
+            duck[run] = {
+                "seconds": ref.seconds,
+                "cpu_seconds": ref.cpu_seconds,
+                "counts": ref.counts,
+                "kpis": kpis,
+                "gold": gold,
+                "daily_kpis": ref.daily_kpis,
+            }
         # Silver totals can only be compared for the final state (Spark's tables moved on).
         duck["incremental"]["silver"] = compare_silver(root, duck["incremental"]["counts"])
         full_counts = duck["full"]["counts"]
@@ -1078,10 +1385,17 @@ def main(argv: list[str] | None = None) -> int:
     output.with_suffix(".md").write_text(markdown + "\n")
     print(f"\nresults: {output} (and {output.with_suffix('.md').name})")
     equal = all(
-        duck[r]["kpis"]["equal"] and all(p["equal"] for p in duck[r]["silver"].values())
+        duck[r]["kpis"]["equal"]
+        and all(p["equal"] for p in duck[r]["silver"].values())
+        and all(g["equal"] for g in duck[r]["gold"].values())
         for r in ("full", "incremental")
     )
-    print("Spark gold.daily_kpis vs DuckDB:", "EQUAL" if equal else "MISMATCH (see above)")
+    for r in ("full", "incremental"):
+        print(
+            f"Spark vs DuckDB gold ({r}):",
+            ", ".join(f"{t} {'equal' if g['equal'] else 'DIFFERENT'}" for t, g in duck[r]["gold"].items()),
+        )
+    print("Spark gold tables vs DuckDB:", "EQUAL" if equal else "MISMATCH (see above)")
     return 0 if equal else 1
 
 
