@@ -41,32 +41,35 @@ def overview() -> None:
             + ". Gold KPIs are not split by device."
         )
         cards = st.columns(5)
-        cards[0].metric(
+        ui.metric(
+            cards[0],
             "Revenue",
-            ui.money(now.revenue),
-            ui.change(now.revenue, then.revenue),
-            border=True,
+            now.revenue,
+            "money",
+            delta=ui.change(now.revenue, then.revenue),
             help="Sum of sale line revenue by order date (cancelled and returned lines excluded).",
         )
-        cards[1].metric(
+        ui.metric(
+            cards[1],
             "Orders",
-            ui.count(now.orders),
-            ui.change(now.orders, then.orders),
-            border=True,
+            now.orders,
+            delta=ui.change(now.orders, then.orders),
             help="Orders with at least one sale line, summed over the days.",
         )
-        cards[2].metric(
+        ui.metric(
+            cards[2],
             "AOV",
-            ui.money(now.aov),
-            ui.change(now.aov, then.aov),
-            border=True,
+            now.aov,
+            "money",
+            delta=ui.change(now.aov, then.aov),
             help="Average order value: period revenue / period orders.",
         )
-        cards[3].metric(
+        ui.metric(
+            cards[3],
             "Avg daily users",
-            ui.decimal(now.avg_active_users),
-            ui.change(now.avg_active_users, then.avg_active_users),
-            border=True,
+            now.avg_active_users,
+            "decimal",
+            delta=ui.change(now.avg_active_users, then.avg_active_users),
             help="Mean of the daily distinct active users (distinct users over a period are not in gold).",
         )
         cards[4].metric(
@@ -116,7 +119,7 @@ def overview() -> None:
         right.plotly_chart(charts.lines(current, "date", {"aov": "AOV"}, "Average order value per day"), key="aov")
 
         with st.expander("Daily rows"):
-            st.dataframe(current, hide_index=True)
+            ui.table(current)
 
 
 PAGES = [

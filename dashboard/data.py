@@ -16,12 +16,24 @@ Results are cached with ``st.cache_data`` for ``settings.dashboard_cache_seconds
 A missing table is never cached: the loader raises inside the cached function
 (Streamlit does not cache exceptions) and the wrapper turns that into an empty
 frame, so a table another job creates shows up on the next rerun.
+
+Below that cache, each table's ``DeltaTable`` is kept per process (reopened from scratch every
+minute) and brought up to date (``update_incremental``: new commits only) every time a loader
+runs, and its Arrow dataset is reused while the version stays the same. Results are also kept
+per table id and Delta version read (a bounded LRU): a Delta version never changes, so when
+the TTL expires and nothing was committed since, a loader costs one log check per table
+instead of a scan; a new commit (or a table written anew) changes the key and the next call
+reads it. ``clear_cache`` (the Refresh button) drops all of it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,6 +53,7 @@ from lakehouse.settings import Settings, is_object_path
 from lakehouse.storage import reader_uri, table_path
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 # Column each table is filtered on by the sidebar's date range (first one present wins).
 DATE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -50,6 +63,10 @@ DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "gold.funnel_daily": ("session_date", "date"),
     "silver.stock": ("snapshot_date", "date"),
 }
+# Layers whose tables the pipeline builds from declared inputs (the lineage page's graph).
+LINEAGE_LAYERS = ("bronze", "silver", "gold")
+# Key of the commit metadata where the runner records each input's version (runner.WATERMARK_KEY).
+INPUTS_KEY = "inputs"
 # Tables with a device dimension; the sidebar's device filter applies to these only.
 DEVICE_COLUMNS: dict[str, str] = {"gold.funnel_daily": "device"}
 
@@ -96,7 +113,13 @@ class _Missing(LookupError):
 
 @dataclass(frozen=True)
 class TableInfo:
-    """What the Data health page shows per table, read from the Delta log only (no data scan)."""
+    """What the Data health and Lineage pages show per table, read from the Delta log only (no data scan).
+
+    ``inputs`` maps each table this one was built from to the Delta version it read, as the
+    runner records it in the commit metadata of every build; None when the newest commit
+    records none (a maintenance commit such as OPTIMIZE, or a table the runner does not build):
+    :func:`lineage` then looks further back.
+    """
 
     table_id: str
     uri: str
@@ -104,7 +127,7 @@ class TableInfo:
     rows: int | None
     last_commit: dt.datetime | None
     operation: str | None
-    inputs: dict[str, int]
+    inputs: dict[str, int | None] | None
     columns: tuple[str, ...]
 
     def column(self, canonical: str) -> str | None:
@@ -130,13 +153,101 @@ def _storage_options(settings: Settings) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(settings.s3_storage_options().items()))
 
 
+_Key = tuple[str, tuple[tuple[str, str], ...]]
+_HANDLES: dict[_Key, tuple[float, DeltaTable]] = {}
+_DATASETS: dict[_Key, tuple[tuple[str, int], ds.Dataset]] = {}
+_HANDLES_LOCK = threading.Lock()
+# A handle is reopened from scratch at least this often, so a table that was deleted (or
+# deleted and written anew, which an incremental update cannot see) is noticed within a minute.
+HANDLE_MAX_AGE_SECONDS = 60.0
+
+
 def _open(uri: str, storage_options: tuple[tuple[str, str], ...]) -> DeltaTable:
+    """The table at its latest version: the process's handle updated with new commits, else a fresh open."""
+    key = (uri, storage_options)
+    with _HANDLES_LOCK:
+        opened, table = _HANDLES.get(key, (0.0, None))
+    if table is not None and time.monotonic() - opened < HANDLE_MAX_AGE_SECONDS:
+        try:
+            table.update_incremental()
+            return table
+        except (DeltaError, OSError):
+            pass  # log gone or rewritten: open it afresh below
     try:
-        return DeltaTable(uri, storage_options=dict(storage_options) or None)
+        table = DeltaTable(uri, storage_options=dict(storage_options) or None)
     except TableNotFoundError as exc:
+        _forget(key)
         raise _Missing(uri) from exc
     except (DeltaError, OSError) as exc:
+        _forget(key)
         raise DataUnavailable(f"cannot open Delta table {uri}: {exc}") from exc
+    with _HANDLES_LOCK:
+        _HANDLES[key] = (time.monotonic(), table)
+    return table
+
+
+def _identity(table: DeltaTable) -> tuple[str, int]:
+    """Which table at which version: the id Delta gives a table when it is created, and the version."""
+    return str(table.metadata().id), int(table.version())
+
+
+def _dataset(uri: str, storage_options: tuple[tuple[str, str], ...]) -> ds.Dataset:
+    """The table's latest version as an Arrow dataset, reused while the version does not change."""
+    table = _open(uri, storage_options)
+    version = _identity(table)
+    key = (uri, storage_options)
+    with _HANDLES_LOCK:
+        known = _DATASETS.get(key)
+    if known is not None and known[0] == version:
+        return known[1]
+    try:
+        dataset = table.to_pyarrow_dataset()
+    except (DeltaError, OSError) as exc:
+        raise DataUnavailable(f"cannot read Delta table {uri}: {exc}") from exc
+    with _HANDLES_LOCK:
+        _DATASETS[key] = (version, dataset)
+    return dataset
+
+
+def _forget(key: _Key | None = None) -> None:
+    """Drop one table's handle and dataset (all of them, and every kept result, without ``key``)."""
+    with _HANDLES_LOCK:
+        if key is None:
+            _HANDLES.clear()
+            _DATASETS.clear()
+            _RESULTS.clear()
+        else:
+            _HANDLES.pop(key, None)
+            _DATASETS.pop(key, None)
+
+
+# Results by the Delta versions they were computed from; bounded, least recently used dropped first.
+_RESULTS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+RESULTS_KEPT = 512
+
+
+def _version(uri: str, storage_options: tuple[tuple[str, str], ...]) -> tuple[str, int]:
+    """The table's id and latest version (one log check)."""
+    return _identity(_open(uri, storage_options))
+
+
+def _per_version(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per ``key``, which names the Delta versions read: a kept result is never stale."""
+    with _HANDLES_LOCK:
+        if key in _RESULTS:
+            _RESULTS.move_to_end(key)
+            return _copy(_RESULTS[key])
+    value = compute()
+    with _HANDLES_LOCK:
+        _RESULTS[key] = value
+        while len(_RESULTS) > RESULTS_KEPT:
+            _RESULTS.popitem(last=False)
+    return _copy(value)
+
+
+def _copy(value: T) -> T:
+    """Frames are handed out as copies, so a caller changing one cannot change the kept result."""
+    return value.copy() if isinstance(value, pd.DataFrame) else value  # type: ignore[return-value]
 
 
 def _cached(func: F) -> F:
@@ -159,8 +270,9 @@ def _cached(func: F) -> F:
 
 
 def clear_cache() -> None:
-    """Forget every cached result (the sidebar's Refresh button)."""
+    """Forget every cached result and table handle (the sidebar's Refresh button)."""
     st.cache_data.clear()
+    _forget()
 
 
 # ---------------------------------------------------------------------------- scanning
@@ -262,7 +374,7 @@ def _scan(
     devices: tuple[str, ...],
     columns: tuple[str, ...] | None,
 ) -> pd.DataFrame:
-    dataset = _open(uri, storage_options).to_pyarrow_dataset()
+    dataset = _dataset(uri, storage_options)
     date_column = _first_present(dataset.schema.names, DATE_COLUMNS.get(table_id, ()))
     device_column = DEVICE_COLUMNS.get(table_id)
     expression = _filter_expression(dataset.schema, date_column, start, end, device_column, devices)
@@ -284,7 +396,10 @@ def _load_cached(
     devices: tuple[str, ...],
     columns: tuple[str, ...] | None,
 ) -> pd.DataFrame:
-    return _scan(uri, storage_options, table_id, start, end, devices, columns)
+    return _per_version(
+        ("scan", uri, storage_options, _version(uri, storage_options), table_id, start, end, devices, columns),
+        lambda: _scan(uri, storage_options, table_id, start, end, devices, columns),
+    )
 
 
 def load_table(
@@ -332,11 +447,24 @@ def _query_cached(
     storage_options: tuple[tuple[str, str], ...],
     params: tuple[Any, ...],
 ) -> pd.DataFrame:
+    versions = tuple(_version(uri, storage_options) for _, uri in sources)
+    return _per_version(
+        ("query", sql, sources, versions, storage_options, params),
+        lambda: _run_query(sql, sources, storage_options, params),
+    )
+
+
+def _run_query(
+    sql: str,
+    sources: tuple[tuple[str, str], ...],
+    storage_options: tuple[tuple[str, str], ...],
+    params: tuple[Any, ...],
+) -> pd.DataFrame:
     connection = _duckdb().cursor()
     try:
         for alias, uri in sources:
             # DuckDB scans the Arrow dataset lazily and pushes filters/projections into it.
-            connection.register(alias, _open(uri, storage_options).to_pyarrow_dataset())
+            connection.register(alias, _dataset(uri, storage_options))
         table = connection.sql(sql, params=list(params)).to_arrow_table()
     except duckdb.Error as exc:
         raise DataUnavailable(f"query failed: {exc}") from exc
@@ -357,21 +485,49 @@ def query(settings: Settings, sql: str, tables: dict[str, str], params: Sequence
 # ---------------------------------------------------------------------------- table metadata
 
 
+def recorded_inputs(commit: dict[str, Any]) -> dict[str, int | None] | None:
+    """The ``inputs`` a commit's user metadata records (input table id -> version read); None when it has none."""
+    raw = commit.get("userMetadata")
+    if not raw:
+        return None
+    try:
+        meta = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(meta, dict) or not isinstance(meta.get(INPUTS_KEY), dict):
+        return None
+    return {str(k): v if isinstance(v, int) and not isinstance(v, bool) else None for k, v in meta[INPUTS_KEY].items()}
+
+
+@_cached
+def _inputs_cached(uri: str, storage_options: tuple[tuple[str, str], ...]) -> dict[str, int | None]:
+    """Inputs of the newest commit that records them, walking back past maintenance commits."""
+    table = _open(uri, storage_options)
+
+    def walk() -> dict[str, int | None]:
+        for limit in (20, None):
+            for commit in table.history(limit):
+                found = recorded_inputs(commit)
+                if found is not None:
+                    return found
+        return {}
+
+    return _per_version(("inputs", uri, storage_options, _identity(table)), walk)
+
+
 @_cached
 def _info_cached(uri: str, storage_options: tuple[tuple[str, str], ...], table_id: str) -> TableInfo:
     table = _open(uri, storage_options)
+    return _per_version(
+        ("info", uri, storage_options, _identity(table), table_id), lambda: _read_info(table, uri, table_id)
+    )
+
+
+def _read_info(table: DeltaTable, uri: str, table_id: str) -> TableInfo:
     history = table.history(1)
     last = history[0] if history else {}
     stamp = last.get("timestamp")
-    inputs: dict[str, int] = {}
-    raw = last.get("userMetadata")
-    if raw:
-        try:
-            meta = json.loads(raw)
-        except json.JSONDecodeError:
-            meta = {}
-        if isinstance(meta, dict) and isinstance(meta.get("inputs"), dict):
-            inputs = {str(k): int(v) for k, v in meta["inputs"].items() if isinstance(v, int)}
+    inputs = recorded_inputs(last)
     try:
         rows: int | None = int(table.count())
     except (DeltaError, OSError, ValueError):
@@ -400,26 +556,113 @@ def exists(settings: Settings, table_id: str) -> bool:
     return table_info(settings, table_id) is not None
 
 
+@_cached
+def _listed_tables(root: str, layers: tuple[str, ...]) -> list[str]:
+    """``layer.name`` of every Delta table folder under a local root (object stores are not listed)."""
+    found = []
+    for layer in layers:
+        folder = Path(root) / layer
+        if folder.is_dir():
+            found += [f"{layer}.{p.name}" for p in folder.iterdir() if (p / "_delta_log").is_dir()]
+    return found
+
+
+def lakehouse_tables(settings: Settings, layers: Sequence[str] = LINEAGE_LAYERS) -> list[str]:
+    """Tables of ``layers`` that the runner reported (ops.pipeline_runs) or that a local root holds.
+
+    Sorted by layer (in ``layers`` order), then name.
+    """
+    runs = load_table(settings, "ops.pipeline_runs", columns=("table",))
+    reported = [str(t) for t in runs["table"].dropna().unique()] if "table" in runs.columns else []
+    listed = [] if is_object_path(settings.root) else _listed_tables(settings, settings.root, tuple(layers))
+    rank = {layer: n for n, layer in enumerate(layers)}
+    wanted = {t for t in (*reported, *listed) if t.split(".", 1)[0] in rank}
+    return sorted(wanted, key=lambda t: (rank[t.split(".", 1)[0]], t))
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """The table graph as the tables' own Delta commits record it: no table declarations imported.
+
+    ``tables`` maps every table (built ones and the inputs they name) to its log facts, or None
+    for an input that is not in the lakehouse; ``edges`` are (input, table) pairs.
+    """
+
+    tables: dict[str, TableInfo | None]
+    edges: list[tuple[str, str]]
+
+
+def lineage(settings: Settings, layers: Sequence[str] = LINEAGE_LAYERS) -> Lineage:
+    """Each table's inputs from the newest commit that records them (the runner writes them on every build)."""
+    tables: dict[str, TableInfo | None] = {t: table_info(settings, t) for t in lakehouse_tables(settings, layers)}
+    for table_id, info in tables.items():
+        if info is not None and info.inputs is None:
+            try:
+                inputs = _inputs_cached(settings, info.uri, _storage_options(settings))
+            except _Missing:
+                inputs = {}
+            tables[table_id] = dataclasses.replace(info, inputs=inputs)
+    edges: list[tuple[str, str]] = []
+    for table_id, info in list(tables.items()):
+        for source in sorted(info.inputs or ()) if info else ():
+            if source not in tables:
+                tables[source] = table_info(settings, source) if source.split(".", 1)[0] in layers else None
+            edges.append((source, table_id))
+    return Lineage(tables, edges)
+
+
 # ---------------------------------------------------------------------------- page helpers
+
+
+@_cached
+def _date_range_cached(
+    uri: str, storage_options: tuple[tuple[str, str], ...], table_id: str
+) -> tuple[dt.date, dt.date] | None:
+    """Smallest and largest date of the table's date column, computed in Arrow (one column read)."""
+    return _per_version(
+        ("range", uri, storage_options, _version(uri, storage_options), table_id),
+        lambda: _date_range(uri, storage_options, table_id),
+    )
+
+
+def _date_range(
+    uri: str, storage_options: tuple[tuple[str, str], ...], table_id: str
+) -> tuple[dt.date, dt.date] | None:
+    dataset = _dataset(uri, storage_options)
+    column = _first_present(dataset.schema.names, DATE_COLUMNS[table_id])
+    if column is None:
+        return None
+    try:
+        values = dataset.to_table(columns=[column]).column(0)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataUnavailable(f"cannot read {table_id} at {uri}: {exc}") from exc
+    if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
+        extremes = pc.min_max(values)
+        low, high = extremes["min"].as_py(), extremes["max"].as_py()
+        if low is None:
+            return None
+        return _as_date(low), _as_date(high)
+    parsed = pd.to_datetime(values.to_pandas(), errors="coerce").dropna()
+    return None if parsed.empty else (parsed.min().date(), parsed.max().date())
+
+
+def _as_date(value: dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def date_bounds(settings: Settings) -> tuple[dt.date, dt.date] | None:
     """First and last date across the dated gold tables: the sidebar's selectable range."""
-    lows: list[dt.date] = []
-    highs: list[dt.date] = []
+    ranges = []
     for table_id in ("gold.daily_kpis", "gold.product_daily", "gold.funnel_daily"):
-        frame = load_table(settings, table_id, columns=DATE_COLUMNS[table_id])
-        column = _first_present(frame.columns, DATE_COLUMNS[table_id] + ("session_date", "date"))
-        if frame.empty or column is None:
+        try:
+            found = _date_range_cached(settings, table_uri(settings, table_id), _storage_options(settings), table_id)
+        except _Missing:
             continue
-        values = pd.to_datetime(frame[column], errors="coerce").dropna()
-        if values.empty:
-            continue
-        lows.append(values.min().date())
-        highs.append(values.max().date())
-    if not lows:
+        if found is not None:
+            ranges.append(found)
+    if not ranges:
         return None
-    return min(lows), max(highs)
+    return min(low for low, _ in ranges), max(high for _, high in ranges)
 
 
 def devices(settings: Settings) -> list[str]:
@@ -534,9 +777,9 @@ def stock_cover(settings: Settings, as_of: dt.date, window_days: int = 7) -> pd.
         params = (as_of,)
     sql = f"""
         WITH snap AS (
-            SELECT coalesce(
-                (SELECT max(CAST({_quoted(date_col)} AS DATE)) FROM stock WHERE CAST({_quoted(date_col)} AS DATE) <= ?),
-                (SELECT max(CAST({_quoted(date_col)} AS DATE)) FROM stock)) AS d
+            -- the latest snapshot on or before the date, else the latest one (one scan for both)
+            SELECT coalesce(max(d) FILTER (WHERE d <= ?), max(d)) AS d
+            FROM (SELECT CAST({_quoted(date_col)} AS DATE) AS d FROM stock)
         ),
         onhand AS (
             SELECT CAST(product_id AS VARCHAR) AS product_id, max(CAST({_quoted(date_col)} AS DATE)) AS snapshot_date,

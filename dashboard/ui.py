@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator, Sequence
+import numbers
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, Literal
 
+import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
@@ -184,9 +187,108 @@ def decimal(value: float | None, places: int = 1) -> str:
     return MISSING if _missing(value) else f"{value:,.{places}f}"
 
 
+# Largest first; a tile shows one decimal of the unit (348.3k, 1.2M).
+_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+
+def compact(value: float | None, places: int = 0) -> str:
+    """A number short enough for a KPI tile: '348.3k', '1.2M', '-4.0k'; below 1,000 with ``places`` decimals.
+
+    The unit is chosen after rounding, so 999,960 reads '1.0M', not '1000.0k'.
+    """
+    if _missing(value):
+        return MISSING
+    number = float(value)  # type: ignore[arg-type]
+    if abs(number) < 1000:
+        return f"{number:,.{places}f}"
+    for size, suffix in _UNITS:
+        scaled = round(number / size, 1)
+        if abs(scaled) >= 1:
+            return f"{scaled:.1f}{suffix}"
+    return f"{number:,.{places}f}"  # pragma: no cover - abs(number) >= 1000 always finds "k"
+
+
+Kind = Literal["money", "count", "decimal"]
+_EXACT: dict[str, Callable[[float | None], str]] = {"money": money, "count": count, "decimal": decimal}
+_PLACES = {"money": 2, "count": 0, "decimal": 1}
+
+
+def metric(
+    where: Any, label: str, value: float | None, kind: Kind = "count", help: str | None = None, **kwargs: Any
+) -> None:
+    """A bordered ``st.metric`` tile whose number always fits: compact value, exact value in the tooltip.
+
+    A tile is about a fifth of the page wide; '348,301.12' is cut to '348,30…' there, '348.3k' is not.
+    ``where`` is a column (or ``st``); other keyword arguments (delta, delta_color, ...) go to ``metric``.
+    """
+    shown, exact = compact(value, _PLACES[kind]), _EXACT[kind](value)
+    if shown != exact:
+        help = f"{help}\n\nExact: {exact}" if help else f"Exact: {exact}"
+    where.metric(label, shown, help=help, border=True, **kwargs)
+
+
 def pct(value: float | None, places: int = 2) -> str:
     """A ratio (0.0975) as a percentage ('9.75%')."""
     return MISSING if _missing(value) else f"{value * 100:.{places}f}%"
+
+
+def dashed(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """``frame`` as a table shows it: every missing cell (None, NaN, NaT) a dash instead of 'None'.
+
+    Columns without a missing value are returned as they are (numbers stay numbers and sort as
+    such). A column with one becomes text: its values formatted with the printf format in
+    ``formats`` (as ``NumberColumn(format=...)`` takes), else floats with at most 4 decimals and
+    whole ones without '.0' (an integer column with a null arrives as float), timestamps to the
+    second, the rest as ``str``.
+    """
+    nulls = frame.isna()
+    holes = nulls.any()
+    if not holes.any():
+        return frame
+    shown = frame.copy(deep=False)
+    for column in frame.columns[holes.to_numpy()]:
+        fmt = (formats or {}).get(column)
+        shown[column] = [
+            MISSING if missing else _cell(value, fmt)
+            for value, missing in zip(frame[column], nulls[column], strict=True)
+        ]
+    return shown
+
+
+def _cell(value: object, fmt: str | None) -> str:
+    if fmt is not None and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return fmt % value
+    if isinstance(value, float):
+        # like the table's own number display: at most 4 decimals, no trailing zeros
+        return str(int(value)) if value.is_integer() else f"{value:.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return str(value)
+
+
+def table(frame: pd.DataFrame, column_config: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+    """``st.dataframe`` without the index and with missing cells as dashes (see :func:`dashed`).
+
+    A number column that had to become text for its dashes keeps its label, help and format,
+    and stays right-aligned like the other numbers.
+    """
+    config = dict(column_config or {})
+    formats = {
+        name: spec["type_config"]["format"]
+        for name, spec in config.items()
+        if isinstance(spec, Mapping)
+        and isinstance(spec.get("type_config"), Mapping)
+        and spec["type_config"].get("format")
+    }
+    shown = dashed(frame, formats)
+    if shown is not frame:
+        for name in frame.columns:
+            hidden = name in config and config[name] is None
+            if not hidden and shown[name].dtype == object and pd.api.types.is_numeric_dtype(frame[name].dtype):
+                spec = config.get(name)
+                label, about = (spec.get("label"), spec.get("help")) if isinstance(spec, Mapping) else (spec, None)
+                config[name] = st.column_config.TextColumn(label, help=about, alignment="right")
+    st.dataframe(shown, hide_index=True, column_config=config or None, **kwargs)
 
 
 def product_label(product_id: object, name: object) -> str:

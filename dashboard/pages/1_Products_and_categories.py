@@ -30,27 +30,27 @@ with ui.guard():
         best = top.iloc[0]
         best_name = ui.product_label(best["product_id"], best["name"])
         cards = st.columns(4)
-        cards[0].metric(
+        ui.metric(
+            cards[0],
             "Top product revenue",
-            ui.money(best["revenue"]),
-            best_name,
+            best["revenue"],
+            "money",
+            delta=best_name,
             delta_color="off",
             delta_arrow="off",
-            border=True,
             help="The best-selling product of the selected period.",
         )
-        cards[1].metric("Revenue (top 15)", ui.money(top["revenue"].sum()), border=True)
-        cards[2].metric(
+        ui.metric(cards[1], "Revenue (top 15)", top["revenue"].sum(), "money")
+        ui.metric(
+            cards[2],
             "Products with a sales spike",
-            ui.count(int((top["spike_days"].fillna(0) > 0).sum())),
-            border=True,
+            int((top["spike_days"].fillna(0) > 0).sum()),
             help="Among the top 15: units sold > 1.5x the mean of the 7 previous dates.",
         )
-        cards[3].metric("Units sold (top 15)", ui.count(top["units_sold"].sum()), border=True)
+        ui.metric(cards[3], "Units sold (top 15)", top["units_sold"].sum())
         st.plotly_chart(charts.top_products(top), key="top")
-        st.dataframe(
+        ui.table(
             top,
-            hide_index=True,
             column_config={
                 "revenue": st.column_config.NumberColumn("revenue", format="%.2f"),
                 "units_sold": st.column_config.NumberColumn("units sold", format="%.0f"),
@@ -86,9 +86,7 @@ with ui.guard():
         left, right = st.columns([2, 1])
         left.plotly_chart(charts.category_stack(categories), key="categories")
         right.plotly_chart(charts.category_share(totals), key="share")
-        st.dataframe(
-            totals, hide_index=True, column_config={"revenue": st.column_config.NumberColumn("revenue", format="%.2f")}
-        )
+        ui.table(totals, column_config={"revenue": st.column_config.NumberColumn("revenue", format="%.2f")})
 
     st.subheader("Stock on hand")
     if not data.exists(ctx.settings, STOCK):
@@ -106,14 +104,13 @@ with ui.guard():
                 "count as 0; empty when nothing sold)."
             )
             cards = st.columns(3)
-            cards[0].metric("Units on hand", ui.count(cover["on_hand"].sum()), border=True)
-            cards[1].metric("At or below reorder point", ui.count(len(low)), border=True)
-            cards[2].metric("Median days of cover", ui.decimal(cover["days_of_cover"].median()), border=True)
+            ui.metric(cards[0], "Units on hand", cover["on_hand"].sum())
+            ui.metric(cards[1], "At or below reorder point", len(low))
+            ui.metric(cards[2], "Median days of cover", cover["days_of_cover"].median(), "decimal")
             if cover["days_of_cover"].notna().any():
                 st.plotly_chart(charts.days_of_cover(cover), key="cover")
-            st.dataframe(
+            ui.table(
                 cover,
-                hide_index=True,
                 column_config={
                     "days_of_cover": st.column_config.NumberColumn("days of cover", format="%.1f"),
                     "avg_daily_units": st.column_config.NumberColumn("avg daily units", format="%.2f"),

@@ -44,14 +44,14 @@ with ui.guard():
     for column, (_, step) in zip(cards, overall.iterrows(), strict=False):
         label = str(step.get("step_name", step["step"]))
         rate = step["step_conversion"]
-        column.metric(
+        ui.metric(
+            column,
             f"Sessions: {label}",
-            ui.count(step["sessions_reached"]),
-            None if pd.isna(rate) else f"{rate:.1%}",
+            step["sessions_reached"],
+            delta=None if pd.isna(rate) else f"{rate:.1%}",
             delta_color="off",
             delta_arrow="off",
             delta_description=None if pd.isna(rate) else "of previous step",
-            border=True,
         )
     if not overall.empty:
         cards[-1].metric(
@@ -70,7 +70,7 @@ with ui.guard():
                 charts.step_conversion(per_device, "device", "Step conversion by device"), key="by_device"
             )
             with st.expander("Funnel by device"):
-                st.dataframe(per_device, hide_index=True)
+                ui.table(per_device)
 
     st.subheader("By experiment variant")
     if "variant" in frame.columns:
@@ -95,6 +95,6 @@ with ui.guard():
             )
             for experiment, rows in experiments.groupby("experiment_id"):
                 st.plotly_chart(
-                    charts.conversion_bars(rows).update_layout(title_text=f"{experiment}: conversion rate by variant"),
+                    charts.conversion_bars(rows, f"{experiment}: conversion rate by variant"),
                     key=f"experiment_{experiment}",
                 )

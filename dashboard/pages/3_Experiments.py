@@ -27,8 +27,8 @@ def variant_table(rows: pd.DataFrame) -> pd.DataFrame:
 
     def formatted(column: str, fmt: Callable[[Any], str]) -> pd.Series:
         if column not in rows.columns:
-            return pd.Series("", index=rows.index)
-        return rows[column].map(lambda v: "" if pd.isna(v) else fmt(v))
+            return pd.Series(ui.MISSING, index=rows.index)
+        return rows[column].map(lambda v: ui.MISSING if pd.isna(v) else fmt(v))
 
     def pp(value: Any) -> str:
         return f"{float(value) * 100:+.2f} pp"
@@ -37,7 +37,7 @@ def variant_table(rows: pd.DataFrame) -> pd.DataFrame:
         return pd.to_numeric(rows[column], errors="coerce") if column in rows.columns else pd.Series(None, rows.index)
 
     interval = [
-        "" if pd.isna(low) or pd.isna(high) else f"[{pp(low)}, {pp(high)}]"
+        ui.MISSING if pd.isna(low) or pd.isna(high) else f"[{pp(low)}, {pp(high)}]"
         for low, high in zip(bound("ci_low"), bound("ci_high"), strict=True)
     ]
     return pd.DataFrame(
@@ -109,7 +109,7 @@ with ui.guard():
                 icon=":material/warning:",
             )
         cards = st.columns(min(len(rows), 4) + 1)
-        cards[0].metric("Users", ui.count(rows["users"].sum()), border=True)
+        ui.metric(cards[0], "Users", rows["users"].sum())
         for column, (_, row) in zip(cards[1:], rows.iterrows(), strict=False):
             lift = row.get("abs_lift")
             column.metric(
@@ -122,7 +122,7 @@ with ui.guard():
         show(f"**Verdict:** {verdict.headline}", icon=":material/gavel:")
         for line in verdict.lines:
             st.markdown(f"- {line}")
-        st.dataframe(variant_table(rows), hide_index=True)
+        ui.table(variant_table(rows))
         left, right = st.columns(2)
         left.plotly_chart(charts.conversion_bars(rows), key=f"conversion_{experiment_id}")
         if {"abs_lift", "ci_low", "ci_high"} <= set(rows.columns) and rows["abs_lift"].notna().any():

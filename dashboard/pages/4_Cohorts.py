@@ -35,9 +35,9 @@ with ui.guard():
     latest = month_label(cohorts["cohort_month"].max())
     st.caption("Cohort = month of a customer's first sale; month k = share of the cohort with a sale k months later.")
     cards = st.columns(4)
-    cards[0].metric("Cohorts", ui.count(len(matrix)), border=True)
-    cards[1].metric("Customers", ui.count(sizes.sum()), border=True, help="Sum of cohort sizes.")
-    cards[2].metric(f"Newest cohort ({latest})", ui.count(sizes.get(latest)), border=True)
+    ui.metric(cards[0], "Cohorts", len(matrix))
+    ui.metric(cards[1], "Customers", sizes.sum(), help="Sum of cohort sizes.")
+    ui.metric(cards[2], f"Newest cohort ({latest})", sizes.get(latest))
     month_one = matrix[1].dropna() if 1 in matrix.columns else matrix.iloc[:0, 0]
     weighted = (
         (month_one * sizes.reindex(month_one.index)).sum() / sizes.reindex(month_one.index).sum()
@@ -52,4 +52,4 @@ with ui.guard():
     )
     st.plotly_chart(charts.retention_heatmap(matrix, sizes), key="heatmap")
     with st.expander("Cohort rows"):
-        st.dataframe(cohorts, hide_index=True)
+        ui.table(cohorts)

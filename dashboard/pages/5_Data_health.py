@@ -42,7 +42,9 @@ with ui.guard():
     built = sorted(runs["table"].dropna().unique()) if "table" in runs.columns else list(FALLBACK_TABLES)
     silver = [t.split(".", 1)[1] for t in built if t.startswith("silver.")]
     quarantine_ids = [f"quarantine.{name}" for name in silver]
-    quarantined = quarantine_counts((q, data.load_table(ctx.settings, q)) for q in quarantine_ids)
+    quarantined = quarantine_counts(
+        (q, data.load_table(ctx.settings, q, columns=("_rule", "_reason"))) for q in quarantine_ids
+    )
 
     now = dt.datetime.now(dt.UTC)
     infos = [info for t in (*built, *quarantine_ids, *OPS_TABLES) if (info := data.table_info(ctx.settings, t))]
@@ -66,17 +68,15 @@ with ui.guard():
 
     cards = st.columns(5)
     failed_runs = int((latest["status"] == "failed").sum()) if "status" in latest.columns else 0
-    cards[0].metric("Tables", ui.count(len(built)), border=True, help="Tables the pipeline reported runs for.")
-    cards[1].metric("Failed latest runs", ui.count(failed_runs), border=True)
-    cards[2].metric(
+    ui.metric(cards[0], "Tables", len(built), help="Tables the pipeline reported runs for.")
+    ui.metric(cards[1], "Failed latest runs", failed_runs)
+    ui.metric(
+        cards[2],
         "Failed checks",
-        ui.count(checks["failed"].sum() if not checks.empty else 0),
-        border=True,
+        checks["failed"].sum() if not checks.empty else 0,
         help="In each table's latest validation.",
     )
-    cards[3].metric(
-        "Quarantined rows", ui.count(quarantined["rows"].sum() if not quarantined.empty else 0), border=True
-    )
+    ui.metric(cards[3], "Quarantined rows", quarantined["rows"].sum() if not quarantined.empty else 0)
     newest = max((i.last_commit for i in infos if i.last_commit), default=None)
     cards[4].metric("Last commit", age_text(newest, now), border=True)
     if not stale.empty:
@@ -108,32 +108,32 @@ with ui.guard():
             )
             if c in latest.columns
         ]
-        st.dataframe(latest[shown], hide_index=True)
+        ui.table(latest[shown])
 
     st.subheader("Quality checks")
     if checks.empty:
         st.info("ops.quality_results has no checks yet.")
     else:
-        st.dataframe(checks, hide_index=True)
+        ui.table(checks)
         failures = failed_checks(results)
         if failures.empty:
             st.success("Every check of the latest validations passed.")
         else:
             with st.expander(f"{len(failures)} failing check(s)", expanded=True):
-                st.dataframe(failures, hide_index=True)
+                ui.table(failures)
 
     st.subheader("Quarantine")
     if quarantined.empty:
         st.info("No quarantined rows.")
     else:
-        st.dataframe(quarantined, hide_index=True)
+        ui.table(quarantined)
 
     st.subheader("Freshness and Delta versions")
     if versions.empty:
         st.info("No tables found.")
     else:
         st.plotly_chart(charts.freshness(versions.dropna(subset=["age_hours"])), key="freshness")
-        st.dataframe(versions.drop(columns=["age_hours"]), hide_index=True)
+        ui.table(versions.drop(columns=["age_hours"]))
 
     st.subheader("Data Docs")
     docs = data.data_docs_location(ctx.settings)

@@ -26,8 +26,7 @@ TITLES = {
     "health": "Data health",
     "lineage": "Lineage",
 }
-# the lineage page imports the catalog (pyspark + Great Expectations) on its first run
-TIMEOUT = {"lineage": 180.0}
+TIMEOUT: dict[str, float] = {}
 DEFAULT_TIMEOUT = 30.0
 
 
@@ -45,4 +44,12 @@ def metrics(at: AppTest) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     for metric in at.metric:
         found.setdefault(metric.label, (metric.value, metric.delta))
+    return found
+
+
+def metric_help(at: AppTest) -> dict[str, str]:
+    """label -> tooltip of the page's st.metric cards (first card wins on a repeated label)."""
+    found: dict[str, str] = {}
+    for metric in at.metric:
+        found.setdefault(metric.label, metric.help)
     return found

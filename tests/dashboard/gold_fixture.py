@@ -26,10 +26,12 @@ NOW = dt.datetime(2026, 10, 21, 1, 0, tzinfo=dt.UTC)
 MONEY = pa.decimal128(38, 6)
 UNITS = pa.decimal128(38, 4)
 
-# What the pages must show for this fixture (worked out by hand in the comments).
+# What the pages must show for this fixture (worked out by hand in the comments). KPI tiles show
+# numbers of 1,000 and more compactly (21.9k); the exact value is in the tile's tooltip ("*_exact").
 EXPECTED = {
     # daily revenue 1000.25 + 10 i, i = 0..19: 20 x 1000.25 + 10 x 190
-    "revenue": "21,905.00",
+    "revenue": "21.9k",
+    "revenue_exact": "21,905.00",
     "orders": "400",
     # 21905 / 400 = 54.7625
     "aov": "54.76",
@@ -38,19 +40,23 @@ EXPECTED = {
     # converting sessions 10 + i of 200 a day: 390 / 4000
     "conversion": "9.75%",
     # last 7 days (i = 13..19) vs the 7 before (i = 6..12)
-    "revenue_last7": "8,121.75",
+    "revenue_last7": "8.1k",
+    "revenue_last7_exact": "8,121.75",
     "revenue_change_last7": "+6.4%",
     "conversion_last7": "13.00%",
     "conversion_change_last7": "+3.50 pp",
     # P3 sells one 500.00 unit every other day: 10 x 500
-    "top_product_revenue": "5,000.00",
+    "top_product_revenue": "5.0k",
+    "top_product_revenue_exact": "5,000.00",
     "top_product": "Espresso machine",
     "units_on_hand": "130",
     # funnel 'all' rollup, product_view step, 20 days x 220
-    "funnel_first_step": "4,400",
+    "funnel_first_step": "4.4k",
+    "funnel_first_step_exact": "4,400",
     # 320 / 4400
     "funnel_overall": "7.27%",
-    "experiment_users": "2,000",
+    "experiment_users": "2.0k",
+    "experiment_users_exact": "2,000",
     "cohort_customers": "150",
     "newest_cohort": "60",
     "quarantined_rows": "5",

@@ -46,9 +46,21 @@ VISITS = {
     "health": ("data-health", EXPECTED["quarantined_rows"]),
     "lineage": ("lineage", re.compile(r"gold\.daily_kpis\s*v1, 20 rows")),
 }
-# the lineage page imports the table catalog (pyspark + Great Expectations) on its first visit
-TIMEOUT_MS = {"lineage": 120_000}
+TIMEOUT_MS: dict[str, int] = {}
 DEFAULT_TIMEOUT_MS = 45_000
+# Metric values cut with an ellipsis: the element (or one inside it) is narrower than its text.
+TRUNCATED_METRICS = """
+() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+    .filter(value => [value, ...value.querySelectorAll("*")].some(e => e.scrollWidth > e.clientWidth + 1))
+    .map(value => value.innerText)
+"""
+OVERLONG_FIRST_METRIC = """
+() => {
+    const value = document.querySelector('[data-testid="stMetricValue"]');
+    const leaf = [...value.querySelectorAll("*")].filter(e => !e.children.length).pop() || value;
+    leaf.textContent = "348,301,234,567,890,123,456.12";
+}
+"""
 
 
 def ensure_chromium() -> None:
@@ -125,3 +137,22 @@ def test_page_in_browser(server: str, page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(500)  # let Plotly finish its transition before capturing
     page.screenshot(path=str(ARTIFACTS / f"{list(VISITS).index(name) + 1}_{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("name", list(VISITS))
+def test_kpi_tiles_are_not_truncated_at_1400_px(server: str, browser: Browser, name: str) -> None:
+    """Every metric tile shows its whole number in a 1400-px wide window (it read '21,90…' before)."""
+    path, number = VISITS[name]
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/{path}", wait_until="domcontentloaded")
+        expect(_number(page, number)).to_be_visible(timeout=TIMEOUT_MS.get(name, DEFAULT_TIMEOUT_MS))
+        values = page.locator('[data-testid="stMetricValue"]')
+        expect(values.nth(3)).to_be_visible()
+        assert page.evaluate(TRUNCATED_METRICS) == []
+        # the check does see a cut number (the Overview showed "348,30…" before compact formatting)
+        page.evaluate(OVERLONG_FIRST_METRIC)
+        assert page.evaluate(TRUNCATED_METRICS) == ["348,301,234,567,890,123,456.12"]
+    finally:
+        context.close()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import streamlit as st
 
 from dashboard import data
 from lakehouse.settings import Settings
@@ -126,3 +128,28 @@ def test_dashboard_modules_do_not_import_spark() -> None:
     repo = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_results_kept_per_version_are_handed_out_as_copies(tmp_path: Path) -> None:
+    root = gold_fixture.build(tmp_path / "lakehouse", with_docs=False)
+    settings = settings_for(root)
+    first = data.load_table(settings, "gold.daily_kpis")
+    first["revenue"] = 0.0  # a page changing its frame in place
+    st.cache_data.clear()  # the TTL expired; the table has no new commit, so the kept result answers
+    again = data.load_table(settings, "gold.daily_kpis")
+    assert again["revenue"].sum() == pytest.approx(21905.0)
+    data.clear_cache()  # Refresh: everything is read afresh
+    assert data.load_table(settings, "gold.daily_kpis")["revenue"].sum() == pytest.approx(21905.0)
+
+
+def test_a_table_written_anew_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deleted and rewritten (same path, version 0 again): the handle is reopened, the kept result not reused."""
+    root = tmp_path / "lakehouse"
+    settings = settings_for(root)
+    gold_fixture._write(root, "gold.daily_kpis", gold_fixture.daily_kpis().slice(0, 5))
+    assert len(data.load_table(settings, "gold.daily_kpis")) == 5
+    shutil.rmtree(root / "gold" / "daily_kpis")
+    gold_fixture._write(root, "gold.daily_kpis", gold_fixture.daily_kpis())
+    monkeypatch.setattr(data, "HANDLE_MAX_AGE_SECONDS", 0.0)  # as if a minute had passed
+    st.cache_data.clear()
+    assert len(data.load_table(settings, "gold.daily_kpis")) == gold_fixture.DAYS

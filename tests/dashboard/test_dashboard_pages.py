@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.ui import DEMO_HINT
+from dashboard.ui import DEMO_HINT, MISSING
 from tests.dashboard import gold_fixture
-from tests.dashboard.dashboard_testing import PAGES, TITLES, metrics, run_page
+from tests.dashboard.dashboard_testing import PAGES, TITLES, metric_help, metrics, run_page
 from tests.dashboard.gold_fixture import EXPECTED
 
 
@@ -23,8 +23,16 @@ def test_page_renders_title_and_charts(fixture_app: Path, page: str) -> None:
 
 
 def test_overview_cards_equal_gold_totals(fixture_app: Path) -> None:
-    shown = metrics(run_page("overview"))
+    at = run_page("overview")
+    shown = metrics(at)
     assert shown["Revenue"][0] == EXPECTED["revenue"]
+    # the tile is compact, the tooltip keeps the exact amount (and the explanation)
+    assert metric_help(at)["Revenue"] == (
+        "Sum of sale line revenue by order date (cancelled and returned lines excluded).\n\n"
+        f"Exact: {EXPECTED['revenue_exact']}"
+    )
+    # numbers that already fit get no 'Exact' line
+    assert "Exact" not in metric_help(at)["AOV"]
     assert shown["Orders"][0] == EXPECTED["orders"]
     assert shown["AOV"][0] == EXPECTED["aov"]
     assert shown["Avg daily users"][0] == EXPECTED["active_users"]
@@ -53,11 +61,9 @@ def test_products_page_ranks_joins_names_and_computes_cover(fixture_app: Path) -
     assert shown["At or below reorder point"][0] == "1"
     cover = next(df.value for df in at.dataframe if "days_of_cover" in df.value.columns)
     by_product = cover.set_index("product_id")["days_of_cover"]
-    # on hand / (units of the 7 days ending 2026-10-20 / 7): P1 70/(35/7), P2 11/(22/7), P3 9/(3/7), P4 sold none
-    assert by_product["P1"] == pytest.approx(14.0)
-    assert by_product["P2"] == pytest.approx(3.5)
-    assert by_product["P3"] == pytest.approx(21.0)
-    assert by_product.isna()["P4"]
+    # on hand / (units of the 7 days ending 2026-10-20 / 7): P1 70/(35/7), P2 11/(22/7), P3 9/(3/7), P4 sold none;
+    # shown with the column's one decimal, and a dash where there is no cover
+    assert by_product.to_dict() == {"P1": "14.0", "P2": "3.5", "P3": "21.0", "P4": MISSING}
 
 
 def test_funnels_page_sums_steps_and_filters_devices(fixture_app: Path) -> None:
@@ -67,7 +73,8 @@ def test_funnels_page_sums_steps_and_filters_devices(fixture_app: Path) -> None:
     assert shown["Overall conversion"][0] == EXPECTED["funnel_overall"]
     at.sidebar.multiselect[0].select("desktop")
     shown = metrics(run_page("funnels", at))
-    assert shown["Sessions: product_view"][0] == "2,000"
+    assert shown["Sessions: product_view"][0] == "2.0k"
+    assert metric_help(at)["Sessions: product_view"] == "Exact: 2,000"
     assert shown["Sessions: add_to_cart"] == ("800", "40.0%")
     assert shown["Overall conversion"][0] == "10.00%"
 
@@ -107,13 +114,44 @@ def test_data_health_page_reads_ops_quarantine_and_delta_logs(fixture_app: Path)
     assert any("data_docs" in m.value and "index.html" in m.value for m in at.markdown)
 
 
-def test_lineage_page_draws_the_catalog(fixture_app: Path) -> None:
+def test_data_health_tables_show_missing_cells_as_a_dash(fixture_app: Path) -> None:
+    at = run_page("health")
+    latest = next(df.value for df in at.dataframe if "rows_written" in df.value.columns).set_index("table")
+    # the failed gold.fct_user run wrote nothing; gold tables quarantine nothing; only the failure has a message
+    assert latest.loc["gold.fct_user", "rows_written"] == MISSING
+    assert latest.loc["gold.daily_kpis", "rows_written"] == "90"
+    assert latest.loc["gold.daily_kpis", "quarantined"] == MISSING
+    assert latest.loc["silver.events", "quarantined"] == "3"
+    assert latest.loc["gold.daily_kpis", "message"] == MISSING
+    assert latest.loc["gold.fct_user", "message"] == "quality gate failed: gold.fct_user"
+    # columns without a missing cell keep their type
+    assert latest["rows_in"].tolist() == [100] * len(gold_fixture.RUN_TABLES)
+    failures = next(df.value for df in at.dataframe if "unexpected_count" in df.value.columns)
+    assert failures["observed"].tolist() == [MISSING]
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_no_table_shows_none(fixture_app: Path, page: str) -> None:
+    at = run_page(page)
+    for frame in (df.value for df in at.dataframe):
+        assert not frame.isna().any().any(), frame[frame.isna().any(axis=1)]
+        assert not (frame.astype(str) == "None").any().any()
+
+
+def test_lineage_page_reads_the_inputs_recorded_in_delta_commits(fixture_app: Path) -> None:
     at = run_page("lineage")
     shown = metrics(at)
-    assert int(shown["Tables declared"][0]) >= 8
-    assert int(shown["Dependencies"][0]) >= 4
+    # 7 gold + 3 silver tables in the fixture, plus silver.events and silver.order_lines named as inputs
+    assert shown["Tables"][0] == "12"
+    assert shown["Tables built"][0] == "10"
+    assert shown["Dependencies"][0] == "11"
     assert any("`gold.daily_kpis` v1, 20 rows" in m.value for m in at.markdown)
-    assert not at.warning, "the catalog should load, not fall back"
+    graph = next(df.value for df in at.dataframe if "inputs" in df.value.columns).set_index("table")
+    assert graph.loc["gold.daily_kpis", "inputs"] == "silver.events, silver.order_lines"
+    assert graph.loc["gold.daily_kpis", "built_from"] == "silver.events v1, silver.order_lines v1"
+    assert graph.loc["gold.category_daily", "inputs"] == "gold.product_daily"
+    assert graph.loc["silver.events", ["inputs", "delta_version", "rows"]].tolist() == [MISSING] * 3
+    assert not at.warning
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -121,13 +159,9 @@ def test_missing_gold_shows_how_to_produce_data(use_root, empty_root: Path, page
     use_root(empty_root)
     at = run_page(page)
     infos = " ".join(i.value for i in at.info)
-    if page == "lineage":
-        # the graph comes from the catalog, so it draws without data; tables show as not built
-        assert metrics(at)["Tables built"][0] == "0"
-    else:
-        assert DEMO_HINT in infos, infos
-        assert not at.get("plotly_chart")
-        assert not at.metric
+    assert DEMO_HINT in infos, infos
+    assert not at.get("plotly_chart")
+    assert not at.metric
 
 
 @pytest.mark.parametrize("page", ["products", "funnels", "experiments", "cohorts", "health"])
@@ -156,24 +190,7 @@ def test_date_range_persists_across_pages(fixture_app: Path) -> None:
     run_page("funnels", at)
     assert at.sidebar.date_input[0].value == chosen
     # 10 days x 220 sessions reaching the first step
-    assert metrics(at)["Sessions: product_view"][0] == "2,200"
-
-
-def test_lineage_falls_back_to_commit_metadata_without_the_catalog(
-    use_root, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import lakehouse.catalog
-
-    def unavailable(settings: object) -> None:
-        raise ImportError("no pyspark in this install")
-
-    monkeypatch.setattr(lakehouse.catalog, "load_catalog", unavailable)
-    use_root(gold_fixture.build(tmp_path / "lakehouse", with_docs=False))
-    at = run_page("lineage")
-    assert "could not be loaded (ImportError: no pyspark in this install)" in at.warning[0].value
-    graph = next(df.value for df in at.dataframe if "inputs" in df.value.columns).set_index("table")
-    assert graph.loc["gold.daily_kpis", "inputs"] == "silver.events, silver.order_lines"
-    assert graph.loc["gold.category_daily", "inputs"] == "gold.product_daily"
+    assert metrics(at)["Sessions: product_view"][0] == "2.2k"
 
 
 def test_half_picked_date_range_is_kept_and_read_up_to_the_last_day(fixture_app: Path) -> None:
