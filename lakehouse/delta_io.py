@@ -19,6 +19,7 @@ from delta.tables import DeltaTable
 from deltalake import DeltaTable as DeltaReader
 from deltalake.exceptions import TableNotFoundError
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from lakehouse.settings import Settings, is_object_path
 from lakehouse.storage import reader_uri, table_path
@@ -232,15 +233,26 @@ def merge(
         append(df, path, partition_by=partition_by, user_metadata=user_metadata)
         return
     on = " AND ".join(f"t.`{key}` <=> s.`{key}`" for key in keys)
+    target = DeltaTable.forPath(spark, path)
+    statement = target.alias("t").merge(df.alias("s"), on)
+    if _any_update(df, target.toDF(), on, update_condition):
+        statement = statement.whenMatchedUpdateAll(condition=update_condition)
     with _CommitMetadata(spark, user_metadata):
-        (
-            DeltaTable.forPath(spark, path)
-            .alias("t")
-            .merge(df.alias("s"), on)
-            .whenMatchedUpdateAll(condition=update_condition)
-            .whenNotMatchedInsertAll()
-            .execute()
-        )
+        statement.whenNotMatchedInsertAll().execute()
+
+
+def _any_update(source: DataFrame, target: DataFrame, on: str, update_condition: str | None) -> bool:
+    """Whether any source row would update a stored row (matches a key and passes ``update_condition``).
+
+    When none would, the MERGE has the same outcome with its insert clause alone, and Delta runs
+    an insert-only MERGE as one anti join that rewrites no file, instead of scanning the target
+    twice and rewriting every file a matched key sits in. A batch of new keys plus re-delivered
+    copies that lose to the stored row (the usual incremental batch) takes that path. The probe
+    reads only the target's key and condition columns.
+    """
+    condition = on if update_condition is None else f"({on}) AND ({update_condition})"
+    hits = source.alias("s").join(target.alias("t"), F.expr(condition), "left_semi")
+    return bool(hits.limit(1).count())
 
 
 def evolve_schema(
