@@ -28,10 +28,19 @@ def parse_iso_timestamp(raw: Column) -> Column:
     Parsing goes through a fixed local pattern plus an explicit offset in seconds,
     because Spark's own parser accepts forms the contract rejects and vice versa. Two regex
     passes per value: one test, one split into parts (a matching text holds no ``|``).
+
+    The parts are bound once through a one-element ``transform``: written as one nested
+    expression, every reference to a part sat inside a conditional branch, where Spark's
+    subexpression elimination does not reach, so the regex split ran once per reference
+    (about a dozen times per value; 4.3 s instead of 1.3 s for 196k values on 2 cores).
     """
     text = F.trim(raw)
-    matches = text.rlike(ISO_TIMESTAMP)
-    parts = F.split(F.regexp_replace(text, ISO_TIMESTAMP, _PARTS), r"\|", 6)
+    parts = F.when(text.rlike(ISO_TIMESTAMP), F.split(F.regexp_replace(text, ISO_TIMESTAMP, _PARTS), r"\|", 6))
+    return F.transform(F.array(parts), _timestamp_from_parts).getItem(0)
+
+
+def _timestamp_from_parts(parts: Column) -> Column:
+    """The UTC instant of the six parts of ``ISO_TIMESTAMP`` (null parts -> null)."""
 
     def part(index: int) -> Column:
         return parts.getItem(index)
@@ -49,7 +58,7 @@ def parse_iso_timestamp(raw: Column) -> Column:
     offset_seconds = sign * (offset_hours * 3600 + offset_minutes * 60)
     valid_offset = (offset_hours <= 23) & (offset_minutes <= 59)
     utc_micros = F.unix_micros(local) - offset_seconds.cast("long") * F.lit(1_000_000)
-    return F.when(matches, F.when(valid_offset & local.isNotNull(), F.timestamp_micros(utc_micros)))
+    return F.when(valid_offset & local.isNotNull(), F.timestamp_micros(utc_micros))
 
 
 def clean_identifier(raw: Column) -> Column:
