@@ -5,8 +5,8 @@ landing files' bronze.events and Kafka's bronze.clickstream): their new rows are
 name before anything else, so every rule and the de-duplication see one batch.
 
 Quarantine comes before de-duplication, so a bad copy of a key never displaces a
-good one. The whole row ledger (rows in, per-rule rejections, distinct keys among
-valid rows) comes from one aggregation over the cached, flagged batch.
+good one. The row ledger takes rows in and per-rule rejections from one aggregation over
+the cached, flagged batch, and rows out from the count of the cached, de-duplicated frame.
 """
 
 from __future__ import annotations
@@ -47,18 +47,13 @@ class Cleaning:
             raise ValueError("a silver table needs at least one bronze input")
 
 
-def _ledger(flagged: DataFrame, rules: list[RowRule], keys: Sequence[str]) -> tuple[int, int, dict[str, int]]:
-    valid = F.col(RULE).isNull()
-    key = F.struct(*[F.col(k) for k in keys])
-    aggregates = [
-        F.count(F.lit(1)).alias("rows_in"),
-        F.count_distinct(F.when(valid, key)).alias("distinct_keys"),
-        *[F.count_if(F.col(RULE) == r.name).alias(r.name) for r in rules],
-    ]
+def _ledger(flagged: DataFrame, rules: list[RowRule]) -> tuple[int, dict[str, int]]:
+    """Rows in and rows per quarantine rule, in one aggregation over the flagged batch."""
+    aggregates = [F.count(F.lit(1)).alias("rows_in"), *[F.count_if(F.col(RULE) == r.name).alias(r.name) for r in rules]]
     row = flagged.agg(*aggregates).first()
     assert row is not None
     by_rule = {r.name: int(row[r.name]) for r in rules if row[r.name]}
-    return int(row["rows_in"]), int(row["distinct_keys"]), by_rule
+    return int(row["rows_in"]), by_rule
 
 
 def read_new_bronze(context: BuildContext, tables: Sequence[str]) -> DataFrame:
@@ -75,12 +70,16 @@ def build_cleaned(context: BuildContext, cleaning: Cleaning) -> TableOutput:
     raw = F.to_json(F.struct(*[F.col(c) for c in [*cleaning.raw_columns, "_corrupt_record", "_rescued_data"]]))
     rules = cleaning.rules(context)
     flagged = context.cache(flag_first_failure(cleaning.typed(bronze.withColumn(RECORD, raw)), rules))
-    rows_in, distinct_keys, by_rule = _ledger(flagged, rules, cleaning.keys)
+    rows_in, by_rule = _ledger(flagged, rules)
     if rows_in == 0 and context.exists(context.table.id):
         return TableOutput(data=None, note="no new bronze rows")
     quarantined = sum(by_rule.values())
     valid_rows = rows_in - quarantined
     silver = context.cache(cleaning.dedup(cleaning.to_silver(passing(flagged))))
+    # De-duplication keeps one row per key, so its count is the number of distinct valid keys;
+    # counting the cached frame computes it once for the gate and the write as well, instead
+    # of a separate count_distinct aggregation over the whole batch.
+    distinct_keys = silver.count()
     quarantine = failing(flagged).select(
         *QUARANTINE_COLUMNS,
         F.lit(context.run_id).alias("_run_id"),
