@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 from delta.tables import DeltaTable
 from deltalake import DeltaTable as DeltaReader
 from deltalake.exceptions import TableNotFoundError
@@ -45,6 +47,40 @@ def table_version(settings: Settings, path: str) -> int | None:
     return None if reader is None else reader.version()
 
 
+@dataclass(frozen=True)
+class TableFacts:
+    """What one delta-rs look at a table's log says: version, size, rows, newest tagged user metadata.
+
+    The runner takes one per table per run and reuses it for the skip decision, the watermark,
+    the schema policy and the write path, instead of opening the log for each question.
+    """
+
+    version: int | None
+    size_bytes: int = 0
+    rows: int | None = None
+    tagged_metadata: dict[str, Any] | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.version is not None
+
+
+def table_facts(settings: Settings, path: str, metadata_key: str | None = None) -> TableFacts:
+    """Version, live bytes and rows (from the add actions' statistics) and the newest user metadata
+    holding ``metadata_key``, from one snapshot of the log (no Spark)."""
+    reader = open_reader(settings, path)
+    if reader is None:
+        return TableFacts(None)
+    actions = pa.table(reader.get_add_actions(flatten=True))
+    size = sum(v or 0 for v in actions.column("size_bytes").to_pylist()) if actions.num_rows else 0
+    rows: int | None = None
+    if "num_records" in actions.column_names:
+        counts = actions.column("num_records").to_pylist()
+        rows = None if any(c is None for c in counts) else sum(counts)
+    tagged = _tagged_metadata(reader, metadata_key) if metadata_key else None
+    return TableFacts(reader.version(), size, rows, tagged)
+
+
 def table_exists(settings: Settings, table_id: str) -> bool:
     """Whether the catalog table ``layer.name`` has been written (delta-rs, no Spark)."""
     layer, name = table_id.split(".", 1)
@@ -54,8 +90,10 @@ def table_exists(settings: Settings, table_id: str) -> bool:
 def latest_user_metadata(settings: Settings, path: str, key: str) -> dict[str, Any] | None:
     """The newest commit's user metadata that holds ``key`` (maintenance commits carry none)."""
     reader = open_reader(settings, path)
-    if reader is None:
-        return None
+    return None if reader is None else _tagged_metadata(reader, key)
+
+
+def _tagged_metadata(reader: DeltaReader, key: str) -> dict[str, Any] | None:
     for commit in reader.history():
         raw = commit.get("userMetadata")
         if not raw:
@@ -223,10 +261,13 @@ def merge(
     update_condition: str | None = None,
     partition_by: Sequence[str] = (),
     user_metadata: dict[str, Any] | None = None,
+    probe_updates: bool = True,
 ) -> None:
     """Upsert ``df`` on ``keys``: insert new keys, update existing ones where ``update_condition`` holds.
 
-    ``df`` must already hold one row per key. The first write creates the table.
+    ``df`` must already hold one row per key. The first write creates the table. ``probe_updates``
+    looks first whether any row would update (see :func:`_any_update`); the caller turns it off for
+    a small target, where the probe's join costs more than the file rewrite it could avoid.
     """
     spark = df.sparkSession
     if not DeltaTable.isDeltaTable(spark, path):
@@ -235,7 +276,7 @@ def merge(
     on = " AND ".join(f"t.`{key}` <=> s.`{key}`" for key in keys)
     target = DeltaTable.forPath(spark, path)
     statement = target.alias("t").merge(df.alias("s"), on)
-    if _any_update(df, target.toDF(), on, update_condition):
+    if not probe_updates or _any_update(df, target.toDF(), on, update_condition):
         statement = statement.whenMatchedUpdateAll(condition=update_condition)
     with _CommitMetadata(spark, user_metadata):
         statement.whenNotMatchedInsertAll().execute()

@@ -204,12 +204,17 @@ class Pipeline:
     def _path(self, table: TableDef) -> str:
         return table_path(self.settings, table.layer, table.name)
 
-    def _input_state(self, table: TableDef) -> tuple[dict[str, int | None], dict[str, int | None]]:
+    def _input_state(
+        self, table: TableDef, facts: delta_io.TableFacts | None = None
+    ) -> tuple[dict[str, int | None], dict[str, int | None]]:
+        """Each input's current version, and the input versions the table's last build recorded."""
         versions = {}
         for table_id in table.inputs:
             layer, name = table_id.split(".", 1)
             versions[table_id] = delta_io.table_version(self.settings, table_path(self.settings, layer, name))
-        recorded = delta_io.latest_user_metadata(self.settings, self._path(table), WATERMARK_KEY) or {}
+        if facts is None:
+            facts = delta_io.table_facts(self.settings, self._path(table), WATERMARK_KEY)
+        recorded = facts.tagged_metadata or {}
         watermarks = {k: v for k, v in recorded.get(WATERMARK_KEY, {}).items() if k in versions}
         return versions, watermarks
 
@@ -251,28 +256,25 @@ class Pipeline:
     def _run_table(self, table_id: str) -> TableResult:
         table = self.catalog.get(table_id)
         started = _now()
-        versions, watermarks = self._input_state(table)
-        skip = self._skip_reason(table, versions, watermarks)
         path = self._path(table)
+        # One look at the table's log, reused for the skip decision, watermark, schema policy and write.
+        facts = delta_io.table_facts(self.settings, path, WATERMARK_KEY)
+        versions, watermarks = self._input_state(table, facts)
+        skip = self._skip_reason(table, versions, watermarks)
         if skip is not None:
-            result = TableResult(
-                table.id, table.layer, "skipped", delta_io.table_version(self.settings, path), message=skip
-            )
-            return self._record(result, started)
+            return self._record(TableResult(table.id, table.layer, "skipped", facts.version, message=skip), started)
         context = BuildContext(self, table, versions, watermarks)
         clock = _Stopwatch()
         try:
             output = table.build(context)
             clock.lap("build")
             if output.data is None:
-                result = TableResult(
-                    table.id, table.layer, "skipped", delta_io.table_version(self.settings, path), message=output.note
-                )
+                result = TableResult(table.id, table.layer, "skipped", facts.version, message=output.note)
                 return self._record(result, started)
             if not output.data.is_cached:
                 # Gate, counts and write read the frame; compute it once (released after the write).
                 output.data = context.cache(output.data)
-            self._apply_schema_policy(table, output.data, path)
+            self._apply_schema_policy(table, output.data, path, facts.exists)
             checks = self.gate.validate(
                 table.id,
                 output.data,
@@ -289,7 +291,7 @@ class Pipeline:
                     table.id,
                     table.layer,
                     "failed",
-                    delta_io.table_version(self.settings, path),
+                    facts.version,
                     checks=checks,
                     message=str(failure),
                 )
@@ -302,7 +304,7 @@ class Pipeline:
                 checks = [*checks, *ledger_checks]
                 if not output.ledger.balanced:
                     raise RuntimeError(f"{table.id}: row ledger does not balance: {output.ledger}")
-            self._write(table, output, {WATERMARK_KEY: versions, "run_id": self.run_id})
+            self._write(table, output, {WATERMARK_KEY: versions, "run_id": self.run_id}, facts)
             clock.lap("write")
         finally:
             context.release()
@@ -322,34 +324,25 @@ class Pipeline:
         )
         return self._record(result, started, rows_in=ledger.rows_in if ledger else None)
 
-    def _write(self, table: TableDef, output: TableOutput, metadata: dict) -> None:
+    def _write(self, table: TableDef, output: TableOutput, metadata: dict, facts: delta_io.TableFacts) -> None:
         path = self._path(table)
         metadata = {**output.commit_metadata, **metadata}
         if output.txn is not None and table.write != "append":
             raise RuntimeError(f"{table.id}: an idempotent write id (txn) needs write='append', not {table.write}")
         if output.quarantine is not None and table.quarantine:
-            quarantine = output.quarantine
-            quarantine_path = table_path(self.settings, "quarantine", table.name)
-            if self.full_refresh:
-                # A rebuild re-reads all of bronze, so it recomputes the whole quarantine too.
-                delta_io.overwrite(quarantine, quarantine_path)
-            else:
-                delta_io.append(
-                    quarantine,
-                    quarantine_path,
-                    # One quarantine write per (table, run): a retried write is a no-op.
-                    txn=(f"quarantine.{table.name}", int(self.started_at.timestamp() * 1000)),
-                )
+            self._write_quarantine(table, output.quarantine, output.ledger)
         data = output.data
         assert data is not None
         replace_where = output.replace_where
-        if table.date_column and table.write == "overwrite" and self._exists(path):
+        if table.date_column and table.write == "overwrite" and facts.exists:
             if self.dates is not None:
                 # Backfill: replace only the window's dates; rows outside it stay as they are.
                 start, end = self.dates
                 replace_where = f"`{table.date_column}` BETWEEN DATE'{start}' AND DATE'{end}'"
                 data = data.filter(replace_where)
-            elif not self.full_refresh:
+            elif not self.full_refresh and facts.size_bytes > self.settings.small_table_bytes:
+                # A small table (``small_table_bytes``, one file's worth) is replaced whole: cheaper
+                # than the comparison that finds its changed dates.
                 data, replace_where = self._changed_dates_only(table, data, path)
         if table.write == "append":
             delta_io.append(
@@ -368,6 +361,8 @@ class Pipeline:
                 update_condition=table.merge_condition,
                 partition_by=table.partition_by,
                 user_metadata=metadata,
+                # A small target's file is cheaper to rewrite than to probe for updates first.
+                probe_updates=facts.size_bytes > self.settings.small_table_bytes,
             )
         else:
             delta_io.overwrite(
@@ -381,7 +376,22 @@ class Pipeline:
         if output.ingest_records:
             ops.append_records(self.spark, self.settings, "ingest_log", output.ingest_records)
 
-    def _apply_schema_policy(self, table: TableDef, data: DataFrame, path: str) -> None:
+    def _write_quarantine(self, table: TableDef, quarantine: DataFrame, ledger: Ledger | None) -> None:
+        path = table_path(self.settings, "quarantine", table.name)
+        if self.full_refresh:
+            # A rebuild re-reads all of bronze, so it recomputes the whole quarantine too.
+            delta_io.overwrite(quarantine, path)
+            return
+        if ledger is not None and ledger.quarantined == 0 and delta_io.table_version(self.settings, path) is not None:
+            return  # an empty append commits nothing, yet its write would still cost a few Spark jobs
+        delta_io.append(
+            quarantine,
+            path,
+            # One quarantine write per (table, run): a retried write is a no-op.
+            txn=(f"quarantine.{table.name}", int(self.started_at.timestamp() * 1000)),
+        )
+
+    def _apply_schema_policy(self, table: TableDef, data: DataFrame, path: str, exists: bool) -> None:
         """Refuse a breaking schema change before the gate runs; apply allowed ones to the table first.
 
         A full rebuild of an overwritten table may replace the schema (the deliberate way to change
@@ -389,7 +399,7 @@ class Pipeline:
         newly declares and the widenings of :func:`lakehouse.schema_policy.is_widening`.
         """
         rebuilds = self.full_refresh and self.dates is None and table.write != "append"
-        if rebuilds or not self._exists(path):
+        if rebuilds or not exists:
             return
         current = delta_io.read_table(self.spark, path).schema
         diff = schema_policy.check_write(table.id, current, data.schema, allow_added=table.layer == "bronze")

@@ -68,8 +68,26 @@ class Settings(BaseSettings):
         False, description="Declare bronze.clickstream (Kafka extract) and feed it to silver.events too."
     )
 
+    max_document_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1,
+        description="XLSX and JSON documents are parsed on the driver; a larger file is rejected "
+        "(ops.rejected_files, reason too_large) instead of exhausting the driver's memory.",
+    )
+    landing_settle_seconds: float = Field(
+        3.0,
+        ge=0,
+        description="A local landing file modified within this many seconds is still being written "
+        "and is left for a later run (object storage needs none: an object appears complete).",
+    )
+
     gate_pandas_max_rows: int = Field(
         200_000, ge=0, description="Batches up to this size are validated by GX in pandas instead of Spark."
+    )
+    small_table_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=0,
+        description="Tables up to this size are rewritten whole (gold) or merged without the update probe.",
     )
     late_event_tolerance_hours: int = Field(24, description="Events further ahead of ingestion are quarantined.")
     freshness_warn_hours: float = 48.0
@@ -89,6 +107,16 @@ class Settings(BaseSettings):
 
     dashboard_port: int = 8501
     dashboard_cache_seconds: int = 60
+
+    lease_ttl_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Lifetime of the one-writer lease (lakehouse.lease) unless its holder renews it (every "
+        "TTL/3): a crashed run blocks others this long. Hosts' clocks must agree within 2/3 of it.",
+    )
+    lease_wait_timeout_seconds: float = Field(
+        3600.0, ge=0, description="How long `--wait` (and a flow run) waits for the lease before giving up."
+    )
 
     @model_validator(mode="after")
     def _object_storage_needs_keys(self) -> Settings:
