@@ -3,7 +3,9 @@
 The work is :func:`lakehouse.maintenance.maintain_table`; the flow only sequences it. Each
 task carries the table's ``table:<id>`` tag, so compaction never commits to a table while a
 pipeline run writes it (the same limits as the build tasks), and retries transient storage
-errors like them.
+errors like them. The flow holds the lakehouse's one-writer lease (:mod:`lakehouse.lease`)
+throughout, waiting for a running pipeline to finish first: a VACUUM next to a run could
+delete files the run is about to commit.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pyspark.sql import SparkSession
 
 from flows.medallion import RETRY_DELAYS, TASK_RETRIES, retry_transient, table_tag
 from lakehouse.catalog import load_catalog
+from lakehouse.lease import hold_lease
 from lakehouse.maintenance import (
     MIN_RETENTION_HOURS,
     MaintenanceResult,
@@ -66,6 +69,14 @@ def maintenance(
     """OPTIMIZE and/or VACUUM (retention at least 168 h) every table the pipeline writes, or only ``tables``."""
     check_retention(retention_hours)  # fail before a JVM starts
     settings = load_settings()
+    with hold_lease(settings, purpose="maintenance", wait=True):  # joins the hold of `lakehouse optimize`
+        return _maintain_all(settings, retention_hours, tables, optimize, vacuum)
+
+
+def _maintain_all(
+    settings: Settings, retention_hours: float, tables: list[str] | None, optimize: bool, vacuum: bool
+) -> list[dict[str, Any]]:
+    """The flow's body, run while the lease is held."""
     chosen = select_tables(lakehouse_tables(load_catalog(settings)), tables)
     spark = create_spark_session(settings)
     results = [

@@ -8,6 +8,11 @@ table still runs. Building, gating and writing live in the runner, so the CLI, t
 the tests run exactly the same code. It runs without a server (Prefect's ephemeral mode) or
 against one when ``PREFECT_API_URL`` is set.
 
+Whoever starts it, a flow run holds the lakehouse's one-writer lease (:mod:`lakehouse.lease`)
+for its whole duration, so two runs on one root (two CLI runs, a schedule next to a manual
+run, a run next to maintenance) never ingest the same landing files twice or race each
+other's Delta commits, with or without a Prefect server.
+
 Against a server two more guarantees hold. Each task carries a ``table:<id>`` tag for every
 Delta table it writes, and ``lakehouse deploy`` puts a concurrency limit of 1 on each such tag,
 so two flow runs (a schedule and a manual run, say) never write the same table at once. Delta
@@ -33,8 +38,9 @@ from prefect.tasks import Task, exponential_backoff
 
 from lakehouse import reports
 from lakehouse.catalog import TableDef
+from lakehouse.lease import hold_lease
 from lakehouse.runner import Pipeline, TableResult
-from lakehouse.settings import load_settings
+from lakehouse.settings import Settings, load_settings
 from lakehouse.spark import create_spark_session
 from lakehouse.transient import is_transient
 
@@ -153,8 +159,22 @@ def medallion_pipeline(
     layers: list[str] | None = None,
     progress: bool = False,
 ) -> list[dict[str, Any]]:
-    """Ingest landing files into bronze, then build silver and gold, gating every table."""
+    """Ingest landing files into bronze, then build silver and gold, gating every table.
+
+    Holds the lakehouse's lease (:mod:`lakehouse.lease`) throughout, waiting for it up to
+    ``lease_wait_timeout_seconds`` when another run, backfill or maintenance has it: a scheduled
+    slice queues behind a manual run instead of ingesting the same files. Started by
+    ``lakehouse run``, it joins the CLI's hold.
+    """
     settings = load_settings()
+    with hold_lease(settings, purpose="medallion_pipeline", wait=True):
+        return _pipeline_body(settings, full_refresh, tables, layers, progress)
+
+
+def _pipeline_body(
+    settings: Settings, full_refresh: bool, tables: list[str] | None, layers: list[str] | None, progress: bool
+) -> list[dict[str, Any]]:
+    """The flow's body, run while the lease is held."""
     pipeline = Pipeline(settings, create_spark_session(settings), full_refresh=full_refresh)
     unknown = sorted(set(tables or ()) - {t.id for t in pipeline.catalog})
     if unknown:  # e.g. bronze.clickstream while Kafka extracts are not enabled: nothing to do for those

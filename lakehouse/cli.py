@@ -6,12 +6,16 @@ traceback. A failed critical quality check exits with code 2, other errors with 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from pydantic import ValidationError
@@ -117,6 +121,51 @@ def _warm_spark(settings: Settings) -> threading.Thread:
     return thread
 
 
+# EX_TEMPFAIL (sysexits.h): another run, backfill or maintenance holds the lakehouse; retry, or --wait.
+EXIT_LEASE_HELD = 75
+_WAIT_OPTION = typer.Option(
+    False,
+    "--wait",
+    help="If another run, backfill or maintenance holds this lakehouse, wait for it to finish "
+    f"(up to LAKEHOUSE_LEASE_WAIT_TIMEOUT_SECONDS) instead of exiting with code {EXIT_LEASE_HELD}.",
+)
+
+
+def _say_waiting(held: Exception) -> None:
+    typer.echo(f"waiting: {held}", err=True)
+
+
+def _one_writer(purpose: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Run a writing command under the lakehouse's lease (:mod:`lakehouse.lease`); its ``--wait`` waits for it.
+
+    Taken here, before Spark or Prefect start, so a busy lakehouse is answered within a second
+    by one line naming the holder and exit code 75; the flow the command runs joins this hold
+    (the lease is re-entrant within a process) instead of taking it again.
+    """
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(command)
+        def guarded(*args: Any, **kwargs: Any) -> None:
+            from lakehouse.lease import LeaseError, LeaseHeld, hold_lease
+
+            wait = bool(kwargs.get("wait"))
+            try:
+                with contextlib.ExitStack() as stack:
+                    try:
+                        stack.enter_context(hold_lease(_settings(), purpose, wait=wait, on_wait=_say_waiting))
+                    except LeaseHeld as exc:
+                        hint = "" if wait else "; rerun with --wait to wait for it"
+                        typer.secho(f"error: {exc}{hint}", err=True, fg=typer.colors.RED)
+                        raise typer.Exit(EXIT_LEASE_HELD) from None
+                    command(*args, **kwargs)
+            except (SettingsError, LeaseError) as exc:  # a bad setting, the lease's storage, a lost lease
+                raise _fail(exc) from exc
+
+        return guarded
+
+    return decorate
+
+
 def _run_pipeline(
     settings: Settings, full_refresh: bool, use_prefect: bool, tables: list[str] | None, layers: list[str] | None = None
 ):
@@ -168,11 +217,13 @@ def _print_summary(settings: Settings, catalog, rows: list[dict] | None) -> None
 
 
 @app.command()
+@_one_writer("run")
 def run(
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild silver and gold from all of bronze."),
     table: list[str] = typer.Option(None, "--table", help="Only these tables (e.g. silver.events); repeatable."),
     layer: list[str] = typer.Option(None, "--layer", help="Only these layers (bronze, silver, gold); repeatable."),
     prefect: bool = typer.Option(True, "--prefect/--no-prefect", help="Run as the Prefect flow medallion_pipeline."),
+    wait: bool = _WAIT_OPTION,
 ) -> None:
     """Ingest new landing files and bring silver and gold up to date."""
     started = time.monotonic()
@@ -186,10 +237,12 @@ def run(
 
 
 @app.command()
+@_one_writer("demo")
 def demo(
     days: int = typer.Option(14, min=1, help="Days of sample data when the landing zone is empty."),
     users: int = typer.Option(1500, min=10, help="Users of sample data when the landing zone is empty."),
     prefect: bool = typer.Option(True, "--prefect/--no-prefect", help="Run as the Prefect flow medallion_pipeline."),
+    wait: bool = _WAIT_OPTION,
 ) -> None:
     """Generate sample data if the landing zone is empty, run the whole pipeline and print a summary."""
     from lakehouse.generate import generate_landing
@@ -211,10 +264,12 @@ def demo(
 
 
 @app.command()
+@_one_writer("backfill")
 def backfill(
     date_from: dt.datetime = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="First date (YYYY-MM-DD)."),
     date_to: dt.datetime = typer.Option(..., "--to", formats=["%Y-%m-%d"], help="Last date, inclusive."),
     layer: list[str] = typer.Option(["silver", "gold"], "--layers", help="Layers to rebuild; repeatable."),
+    wait: bool = _WAIT_OPTION,
 ) -> None:
     """Rebuild silver and gold for a date window (gold replaces only those dates), as the Prefect flow ``backfill``."""
     from flows.backfill import backfill as backfill_flow
@@ -259,19 +314,23 @@ _RETENTION_OPTION = typer.Option(168.0, "--retention-hours", help="Keep files yo
 
 
 @app.command()
+@_one_writer("optimize")
 def optimize(
     table: list[str] = _TABLES_OPTION,
     vacuum: bool = typer.Option(False, "--vacuum/--no-vacuum", help="Also VACUUM afterwards."),
     retention_hours: float = _RETENTION_OPTION,
+    wait: bool = _WAIT_OPTION,
 ) -> None:
     """Compact the small files of every table (Delta OPTIMIZE), as the Prefect flow ``maintenance``."""
     _maintain(table or None, retention_hours, optimize=True, vacuum=vacuum)
 
 
 @app.command()
+@_one_writer("vacuum")
 def vacuum(
     table: list[str] = _TABLES_OPTION,
     retention_hours: float = _RETENTION_OPTION,
+    wait: bool = _WAIT_OPTION,
 ) -> None:
     """Delete data files no version within the retention needs (Delta VACUUM; never below 7 days)."""
     _maintain(table or None, retention_hours, optimize=False, vacuum=True)
