@@ -3,15 +3,23 @@
 The landing zone is a local folder or an object-storage prefix. Listing returns
 each file's size and a checksum so bronze can tell new and changed files from
 ones it has ingested. Spark reads the big formats itself through ``spark_uri``;
-the driver only reads small documents (XLSX workbooks, experiment JSON).
+the driver only reads small documents (XLSX workbooks, experiment JSON), the first
+bytes of a CSV (its header) and streams a gzip file once to check it is whole.
+
+Listing leaves out files that are not landing data yet: hidden or temporary names
+(:func:`is_unstable_name`) and, on a local disk, files modified within the last
+``landing_settle_seconds`` (still being copied in). They are listed by a later run once
+they are renamed into place or stop changing.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from lakehouse.settings import Settings, is_object_path
@@ -32,10 +40,35 @@ class LandingFile:
     checksum: str
 
 
+CHUNK_BYTES = 1 << 20
+
+
 class LandingStore(Protocol):
     def list(self, pattern: str) -> list[LandingFile]: ...
 
     def read_bytes(self, file: LandingFile, limit: int | None = None) -> bytes: ...
+
+    def iter_chunks(self, file: LandingFile, chunk_size: int = CHUNK_BYTES) -> Iterator[bytes]: ...
+
+
+# Suffixes writers give a file while it is incomplete (browsers, rsync, curl, editors, Spark).
+_TEMPORARY_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".swp", "~")
+
+
+def is_unstable_name(relative: str) -> bool:
+    """Whether a landing-relative path names a hidden or temporary file rather than landed data.
+
+    Hidden (``.x``) and underscore (``_x``: ``_SUCCESS``, ``_temporary/``) names, at any folder
+    level, are what tools write beside or before the real file; ``~$x.xlsx`` is Excel's lock
+    file while a workbook is open; ``*.tmp`` / ``*.part`` are uploads and copies in progress that
+    are renamed into place when complete. Reading any of them would ingest a half-written file
+    or a file that is not data, so they are never listed.
+    """
+    parts = PurePosixPath(relative).parts
+    if any(part.startswith((".", "_")) for part in parts):
+        return True
+    name = parts[-1] if parts else relative
+    return name.startswith("~$") or name.lower().endswith(_TEMPORARY_SUFFIXES)
 
 
 def _sha256(path: Path) -> str:
@@ -49,17 +82,29 @@ def _sha256(path: Path) -> str:
 class LocalLanding:
     """A landing folder on local disk (the embedded default)."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, settle_seconds: float = 0.0) -> None:
         self.root = Path(root).resolve()
+        self.settle_seconds = settle_seconds
 
     def list(self, pattern: str) -> list[LandingFile]:
+        """Files matching ``pattern``, without hidden/temporary names and files still being written.
+
+        A file modified less than ``settle_seconds`` ago is left for a later run: a copy into the
+        landing folder is not atomic, and hashing or reading it mid-copy would ingest (or reject)
+        a truncated file. Checked before hashing, so a growing file is not read at all.
+        """
         if not self.root.is_dir():
             return []
         found = []
+        now = time.time()
         for path in self.root.rglob("*"):
             relative = path.relative_to(self.root).as_posix()
-            if path.is_file() and fnmatch.fnmatch(relative, pattern):
-                found.append(LandingFile(relative, str(path), path.stat().st_size, _sha256(path)))
+            if not fnmatch.fnmatch(relative, pattern) or is_unstable_name(relative) or not path.is_file():
+                continue
+            stat = path.stat()
+            if now - stat.st_mtime < self.settle_seconds:
+                continue
+            found.append(LandingFile(relative, str(path), stat.st_size, _sha256(path)))
         return sorted(found)
 
     def read_bytes(self, file: LandingFile, limit: int | None = None) -> bytes:
@@ -67,9 +112,19 @@ class LocalLanding:
         with (self.root / file.path).open("rb") as handle:
             return handle.read() if limit is None else handle.read(limit)
 
+    def iter_chunks(self, file: LandingFile, chunk_size: int = CHUNK_BYTES) -> Iterator[bytes]:
+        """The file's bytes in chunks: checking a large gzip file must not hold it in memory."""
+        with (self.root / file.path).open("rb") as handle:
+            yield from iter(lambda: handle.read(chunk_size), b"")
+
 
 class MinioLanding:
-    """A landing prefix in a MinIO/S3 bucket, listed with the ``minio`` SDK."""
+    """A landing prefix in a MinIO/S3 bucket, listed with the ``minio`` SDK.
+
+    Hidden and temporary names are left out as on a local disk. There is no settle time: an
+    object becomes visible only when its upload completed (a PUT or a completed multipart
+    upload is atomic), so a listed object is never half-written.
+    """
 
     def __init__(self, settings: Settings) -> None:
         from minio import Minio
@@ -98,7 +153,7 @@ class MinioLanding:
         found = []
         for obj in objects:
             relative = obj.object_name.removeprefix(prefix)
-            if fnmatch.fnmatch(relative, pattern):
+            if fnmatch.fnmatch(relative, pattern) and not is_unstable_name(relative):
                 found.append(LandingFile(relative, self.location.uri(obj.object_name), obj.size or 0, obj.etag or ""))
         return sorted(found)
 
@@ -112,6 +167,17 @@ class MinioLanding:
             response.close()
             response.release_conn()
 
+    def iter_chunks(self, file: LandingFile, chunk_size: int = CHUNK_BYTES) -> Iterator[bytes]:
+        """The object's bytes in chunks of one streamed GET (a large gzip is never held in memory)."""
+        response = self.client.get_object(self.location.bucket, self._key(file.path))
+        try:
+            yield from response.stream(chunk_size)
+        finally:
+            response.close()
+            response.release_conn()
+
 
 def landing_store(settings: Settings) -> LandingStore:
-    return MinioLanding(settings) if is_object_path(settings.landing) else LocalLanding(settings.landing)
+    if is_object_path(settings.landing):
+        return MinioLanding(settings)
+    return LocalLanding(settings.landing, settle_seconds=settings.landing_settle_seconds)

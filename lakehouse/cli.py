@@ -1,7 +1,9 @@
 """``lakehouse``: the command line of the medallion lakehouse.
 
 Errors print as one line naming what failed and what to do; ``--debug`` shows the
-traceback. A failed critical quality check exits with code 2, other errors with 1.
+traceback. Exit codes (:class:`lakehouse.exit_codes.ExitCode`): 0 success, 1 an error,
+2 a failed critical quality check, 3 success with rejected landing files (listed), 75 the
+writer lease is held by another command.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
+from lakehouse.exit_codes import ExitCode
 from lakehouse.settings import Settings, SettingsError, load_settings
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -34,8 +37,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-EXIT_ERROR = 1
-EXIT_GATE_FAILED = 2
+EXIT_ERROR = ExitCode.ERROR
+EXIT_GATE_FAILED = ExitCode.GATE_FAILED
 
 
 class _State:
@@ -122,7 +125,7 @@ def _warm_spark(settings: Settings) -> threading.Thread:
 
 
 # EX_TEMPFAIL (sysexits.h): another run, backfill or maintenance holds the lakehouse; retry, or --wait.
-EXIT_LEASE_HELD = 75
+EXIT_LEASE_HELD = ExitCode.LEASE_HELD
 _WAIT_OPTION = typer.Option(
     False,
     "--wait",
@@ -216,6 +219,19 @@ def _print_summary(settings: Settings, catalog, rows: list[dict] | None) -> None
     typer.echo(format_summary(summary))
 
 
+def _report_rejections(settings: Settings, since: dt.datetime) -> ExitCode:
+    """List the landing files rejected since ``since`` (this run); REJECTED_FILES when there are any."""
+    from lakehouse import ops
+
+    rejected = ops.rejected_since(settings, since)
+    if rejected.empty:
+        return ExitCode.OK
+    typer.echo(f"\nrejected {len(rejected)} landing file(s), not ingested (see ops.rejected_files):")
+    for row in rejected.itertuples():
+        typer.echo(f"  {row.source:<12} {row.path}  {row.reason}: {row.detail}")
+    return ExitCode.REJECTED_FILES
+
+
 @app.command()
 @_one_writer("run")
 def run(
@@ -227,13 +243,17 @@ def run(
 ) -> None:
     """Ingest new landing files and bring silver and gold up to date."""
     started = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
         settings = _settings()
         rows, catalog = _run_pipeline(settings, full_refresh, prefect, table or None, layer or None)
         _print_summary(settings, catalog, rows)
+        outcome = _report_rejections(settings, started_at) if rows is not None else ExitCode.OK
     except _handled_errors() as exc:
         raise _fail(exc) from exc
     typer.echo(f"done in {time.monotonic() - started:.0f} s")
+    if outcome != ExitCode.OK:
+        raise typer.Exit(outcome)
 
 
 @app.command()
@@ -254,6 +274,7 @@ def demo(
         if not landing.exists() or not any(landing.rglob("*")):
             typer.echo(f"generating sample data into {landing} ...")
             generate_landing(landing, days=days, users=users)
+            time.sleep(settings.landing_settle_seconds)  # files this new are not listed yet
         typer.echo("running the pipeline (landing -> bronze -> silver -> gold) ...")
         rows, catalog = _run_pipeline(settings, False, prefect, None)
         _print_summary(settings, catalog, rows)

@@ -2,16 +2,18 @@
 
 Kept out of the main CLI module like the other optional commands; it needs no Spark session
 (ops and quarantine tables are read through delta-rs), so it answers in about a second.
-Exit code 1 says a critical check failed in that run, so a script or CI step can gate on it.
+Exit code 2 says a critical check failed in that run (the code ``lakehouse run`` exits with when
+a gate stops it), so a script or CI step can gate on it; 1 is an error (no such run, bad settings).
 """
 
 from __future__ import annotations
 
 import typer
 
+from lakehouse.exit_codes import ExitCode
 from lakehouse.settings import SettingsError
 
-EXIT_CRITICAL_FAILED = 1
+EXIT_CRITICAL_FAILED = ExitCode.GATE_FAILED
 
 
 def register(app: typer.Typer) -> None:
@@ -23,7 +25,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print the checks and monitors of a run, its quarantine counts per rule and where Data Docs are.
 
-        Exits 1 when a critical check failed in that run.
+        Exits 2 when a critical check failed in that run, 1 on an error.
         """
         from pydantic import ValidationError
 
@@ -35,11 +37,11 @@ def register(app: typer.Typer) -> None:
             report = reports.run_quality(settings, run)
         except (SettingsError, ValidationError, OSError) as exc:
             typer.secho(f"error: {str(exc).strip().splitlines()[0]}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(1) from exc
+            raise typer.Exit(ExitCode.ERROR) from exc
         if report is None:
             what = f"run {run}" if run else "any run"
             typer.secho(f"error: no checks recorded for {what} in {settings.root}/ops", err=True, fg=typer.colors.RED)
-            raise typer.Exit(1)
+            raise typer.Exit(ExitCode.ERROR)
         typer.echo(reports.format_text(report))
         if report.critical_failed:
             raise typer.Exit(EXIT_CRITICAL_FAILED)

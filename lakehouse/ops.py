@@ -3,6 +3,7 @@
 ``ops.ingest_log``     one row per landing file ingested (source, path, size, checksum, batch).
 ``ops.pipeline_runs``  one row per table per run (status, rows, quarantined, Delta version).
 ``ops.quality_results`` one row per check per table per run.
+``ops.rejected_files`` one row per landing file a source could not read (path, checksum, reason).
 
 They are Delta tables written by Spark like every other table; reads go through
 delta-rs so that looking up "what is new" costs no Spark job.
@@ -64,6 +65,25 @@ class QualityRecord:
     checked_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class RejectedFileRecord:
+    """A landing file that was not ingested because it cannot be read as its source declares.
+
+    ``reason`` is a short code of :data:`ingestion.readers.REJECT_REASONS` (for filtering and
+    counting), ``detail`` the one-line specifics (the missing columns, the decompression error).
+    Keyed by (source, path, checksum): the same bytes are not tried again, a corrected file is.
+    """
+
+    source: str
+    path: str
+    size: int
+    checksum: str
+    reason: str
+    detail: str | None
+    run_id: str
+    rejected_at: dt.datetime
+
+
 _SPARK_TYPES = {
     "str": T.StringType(),
     "str | None": T.StringType(),
@@ -73,7 +93,12 @@ _SPARK_TYPES = {
     "dt.datetime": T.TimestampType(),
 }
 
-OPS_TABLES = {"ingest_log": IngestRecord, "pipeline_runs": RunRecord, "quality_results": QualityRecord}
+OPS_TABLES = {
+    "ingest_log": IngestRecord,
+    "pipeline_runs": RunRecord,
+    "quality_results": QualityRecord,
+    "rejected_files": RejectedFileRecord,
+}
 
 
 def _schema(record_type: type) -> T.StructType:
@@ -115,3 +140,27 @@ def ingested_files(settings: Settings, source: str) -> set[tuple[str, str]]:
         return set()
     mine = log[log["source"] == source]
     return set(zip(mine["file"], mine["checksum"], strict=True))
+
+
+def rejected_files(settings: Settings, source: str) -> set[tuple[str, str]]:
+    """(path, checksum) pairs already rejected for ``source``: not re-attempted while unchanged."""
+    rejected = read_ops(settings, "rejected_files")
+    if rejected.empty:
+        return set()
+    mine = rejected[rejected["source"] == source]
+    return set(zip(mine["path"], mine["checksum"], strict=True))
+
+
+def rejected_since(settings: Settings, since: dt.datetime) -> pd.DataFrame:
+    """Files rejected at or after ``since`` (naive UTC), oldest first: what a run just rejected.
+
+    The CLI reads this after a run to list the run's rejections and choose its exit code; it
+    needs no Spark and no run id (a Prefect flow run hands back only its summary rows).
+    """
+    rejected = read_ops(settings, "rejected_files")
+    if rejected.empty:
+        return rejected
+    # delta-rs may hand the timestamp back tz-aware (UTC) or naive; compare both as naive UTC.
+    at = pd.to_datetime(rejected["rejected_at"], utc=True).dt.tz_localize(None)
+    recent = rejected[at >= pd.Timestamp(since)]
+    return recent.sort_values(["rejected_at", "source", "path"]).reset_index(drop=True)

@@ -18,6 +18,8 @@ from lakehouse.spark import create_spark_session
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Tests write landing files and run at once: no settle time (children inherit it too).
+os.environ.setdefault("LAKEHOUSE_LANDING_SETTLE_SECONDS", "0")
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:

@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from transforms.parsing import clean_identifier, clean_lower, parse_iso_timestamp
-from transforms.rules import RowRule, metadata_columns
+from transforms.rules import INVALID_UTF8_PREFIX, RowRule, is_json_container, metadata_columns
 
 EVENT_TYPES = (
     "page_view",
@@ -23,6 +23,9 @@ EVENT_TYPES = (
 )
 
 LINEAGE = ("_ingest_file", "_ingest_seq", "_ingest_ts", "_ingest_batch_id")
+
+# The contract's identifiers on an event: each must be a non-empty string or a number.
+IDENTIFIERS = ("event_id", "user_id", "session_id", "product_id", "order_id")
 
 SILVER_EVENTS_SCHEMA = T.StructType(
     [
@@ -69,8 +72,22 @@ def typed_events(bronze: DataFrame) -> DataFrame:
 def event_rules(late_tolerance_hours: int = 24) -> list[RowRule]:
     """Quarantine rules of METRICS.md, in the order a reason is reported."""
     tolerance = F.expr(f"INTERVAL {int(late_tolerance_hours)} HOURS")
+    not_scalar = [
+        RowRule(
+            f"{name}_not_scalar",
+            is_json_container(F.col(name)),
+            f"{name} is a JSON object or array; identifiers are non-empty strings or numbers",
+        )
+        for name in IDENTIFIERS
+    ]
     return [
+        RowRule(
+            "invalid_utf8",
+            F.col("_corrupt_record").startswith(INVALID_UTF8_PREFIX),
+            "line is not valid UTF-8; its raw bytes are kept base64-encoded in _corrupt_record",
+        ),
         RowRule("malformed_json", F.col("_corrupt_record").isNotNull(), "line is not a valid JSON object"),
+        *not_scalar,
         RowRule("missing_event_id", F.col("event_id").isNull(), "event_id is missing or empty"),
         RowRule("missing_user_id", F.col("user_id").isNull(), "user_id is missing or empty"),
         RowRule(

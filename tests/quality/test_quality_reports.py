@@ -158,13 +158,13 @@ def test_quarantine_counts_by_rule_match_the_run_ledger(runs: Runs) -> None:
         assert f"  {count.table}  {count.rule}  {count.rows}" in text
 
 
-def test_critical_failure_exits_1_and_alerts(runs: Runs) -> None:
+def test_critical_failure_exits_2_and_alerts(runs: Runs) -> None:
     assert isinstance(runs.second.failed, GateFailed)
     assert runs.second.failed.table == "gold.daily_kpis"
 
     latest = _quality(runs)
 
-    assert latest.exit_code == 1, latest.output
+    assert latest.exit_code == 2, latest.output  # the same code as a run stopped by the gate
     assert latest.stdout.startswith(f"run {runs.second.run_id}: ")
     failed = [line.split() for line in latest.stdout.splitlines() if "FAILED" in line and "critical" in line]
     assert failed == [["gold.daily_kpis", "expect_column_values_to_be_between", "orders", "critical", "FAILED", "2"]]

@@ -11,6 +11,7 @@ from pyspark.sql import types as T
 
 from lakehouse import delta_io
 from lakehouse.catalog import Catalog, TableDef, load_catalog
+from lakehouse.ops import read_ops
 from lakehouse.runner import BuildContext, Pipeline, TableOutput
 from lakehouse.schema_policy import SchemaBreak, diff_schemas, is_widening
 from lakehouse.storage import table_path
@@ -59,21 +60,25 @@ def _orders_catalog(settings) -> Catalog:
     return Catalog([t for t in load_catalog(settings) if t.id == "bronze.orders"])
 
 
-def test_csv_without_a_declared_column_is_refused_with_a_diff(spark: SparkSession, tmp_path: Path) -> None:
+def test_csv_without_a_declared_column_is_rejected_alone_with_a_diff(spark: SparkSession, tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     orders = Path(settings.landing) / "orders"
     orders.mkdir(parents=True)
     header = ORDER_HEADER.replace(",discount", "")
     row = ORDER_ROW.replace(",10.00,0,", ",10.00,")
     (orders / "orders_2026-10-01.csv").write_text(f"{header}\n{row}\n", encoding="utf-8")
+    good = ORDER_ROW.replace("o1", "o2")
+    (orders / "orders_2026-10-02.csv").write_text(f"{ORDER_HEADER}\n{good}\n", encoding="utf-8")
 
-    with pytest.raises(SchemaBreak) as refused:
-        Pipeline(settings, spark, catalog=_orders_catalog(settings)).run()
-    message = str(refused.value)
-    assert message.startswith("source orders: orders/orders_2026-10-01.csv: breaking schema change refused: ")
-    assert "- discount string" in message
-    assert "\n" not in message  # one line for the CLI
-    assert delta_io.table_version(settings, table_path(settings, "bronze", "orders")) is None
+    report = Pipeline(settings, spark, catalog=_orders_catalog(settings)).run()
+    assert report.ok, report.failed
+    [rejected] = read_ops(settings, "rejected_files").itertuples()
+    assert (rejected.path, rejected.reason) == ("orders/orders_2026-10-01.csv", "missing_columns")
+    assert rejected.detail.startswith("source orders: orders/orders_2026-10-01.csv: breaking schema change refused: ")
+    assert "- discount string" in rejected.detail
+    assert "\n" not in rejected.detail  # one line for the CLI
+    bronze = spark.read.format("delta").load(table_path(settings, "bronze", "orders"))
+    assert [r.order_id for r in bronze.collect()] == ["o2"]  # the good file next to it arrived
 
 
 def test_csv_extra_column_is_rescued_and_header_order_does_not_matter(spark: SparkSession, tmp_path: Path) -> None:
