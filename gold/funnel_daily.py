@@ -7,15 +7,30 @@ at or after the previous step (see ``transforms.funnel_daily``).
 
 from __future__ import annotations
 
+from pyspark.sql import functions as F
+
 from expectations import gold_funnel_daily
+from gold.narrow import dates_predicate, dates_to_rebuild
 from lakehouse.catalog import TableDef
 from lakehouse.runner import BuildContext, TableOutput
+from transforms import narrowing
 from transforms.funnel_daily import funnel_daily
+
+EVENTS = "silver.events"
 
 
 def build(context: BuildContext) -> TableOutput:
-    frame = funnel_daily(context.read("silver.events"))
-    return TableOutput(data=context.cache(frame.coalesce(1)))
+    events = context.read(EVENTS)
+    dates = dates_to_rebuild(
+        context,
+        (EVENTS,),
+        lambda c: narrowing.session_dates_reached(events, c.previous[EVENTS], c.changed[EVENTS]),
+    )
+    if dates is None:
+        return TableOutput(data=context.cache(funnel_daily(events).coalesce(1)))
+    # Sessions dated on the reached dates, each whole: their funnel rows are exact.
+    frame = funnel_daily(narrowing.events_of_sessions_on(events, dates)).filter(F.col("session_date").isin(dates))
+    return TableOutput(data=context.cache(frame.coalesce(1)), replace_where=dates_predicate("session_date", dates))
 
 
 TABLE = TableDef(

@@ -8,15 +8,40 @@ over day numbers.
 
 from __future__ import annotations
 
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
 from expectations import gold_product_daily
+from gold.narrow import Changes, dates_predicate, dates_to_rebuild
 from lakehouse.catalog import TableDef
 from lakehouse.runner import BuildContext, TableOutput
-from transforms.product_daily import product_daily
+from transforms import narrowing
+from transforms.product_daily import SPIKE_LOOKBACK_DAYS, product_daily
+
+EVENTS, ORDER_LINES = "silver.events", "silver.order_lines"
+
+
+def _changed_dates(changes: Changes) -> DataFrame:
+    """The changed rows' own dates (a product's row per date sums that date's events and lines)."""
+    return (
+        changes.changed[EVENTS]
+        .select(F.col("event_date").alias("date"))
+        .unionByName(changes.changed[ORDER_LINES].select(F.col("order_date").alias("date")))
+    )
 
 
 def build(context: BuildContext) -> TableOutput:
-    frame = product_daily(context.read("silver.events"), context.read("silver.order_lines"))
-    return TableOutput(data=context.cache(frame))
+    events, order_lines = context.read(EVENTS), context.read(ORDER_LINES)
+    changed = dates_to_rebuild(context, (EVENTS, ORDER_LINES), _changed_dates)
+    if changed is None:
+        return TableOutput(data=context.cache(product_daily(events, order_lines)))
+    # A day's sales reach the spike flag of the 7 days after it, whose baselines read 7 days back.
+    dates = narrowing.widened(changed, after=SPIKE_LOOKBACK_DAYS)
+    frame = product_daily(
+        narrowing.on_dates(events, "event_date", dates),
+        narrowing.on_dates(order_lines, "order_date", narrowing.widened(dates, before=SPIKE_LOOKBACK_DAYS)),
+    ).filter(F.col("date").isin(dates))
+    return TableOutput(data=context.cache(frame), replace_where=dates_predicate("date", dates))
 
 
 TABLE = TableDef(

@@ -59,6 +59,7 @@ class TableFacts:
     size_bytes: int = 0
     rows: int | None = None
     tagged_metadata: dict[str, Any] | None = None
+    change_feed: bool = False
 
     @property
     def exists(self) -> bool:
@@ -78,7 +79,8 @@ def table_facts(settings: Settings, path: str, metadata_key: str | None = None) 
         counts = actions.column("num_records").to_pylist()
         rows = None if any(c is None for c in counts) else sum(counts)
     tagged = _tagged_metadata(reader, metadata_key) if metadata_key else None
-    return TableFacts(reader.version(), size, rows, tagged)
+    change_feed = reader.metadata().configuration.get(CDF_PROPERTY, "false").lower() == "true"
+    return TableFacts(reader.version(), size, rows, tagged, change_feed)
 
 
 def table_exists(settings: Settings, table_id: str) -> bool:
@@ -147,6 +149,24 @@ def read_inserted_since(spark: SparkSession, path: str, after: int | None, upto:
         .load(path)
     )
     return changes.filter("_change_type = 'insert'").drop("_change_type", "_commit_version", "_commit_timestamp")
+
+
+def read_changes(spark: SparkSession, path: str, after: int, upto: int) -> DataFrame:
+    """Every row version the commits ``(after, upto]`` changed (Delta's change feed), with ``_change_type``.
+
+    Inserted and deleted rows and both images of an updated row: a reader that must find what a
+    change reached (dates, sessions, customers) sees the old values as well as the new ones.
+    """
+    if after >= upto:
+        return read_table(spark, path, upto).withColumn("_change_type", F.lit("insert")).limit(0)
+    changes = (
+        spark.read.format("delta")
+        .option("readChangeFeed", "true")
+        .option("startingVersion", after + 1)
+        .option("endingVersion", upto)
+        .load(path)
+    )
+    return changes.drop("_commit_version", "_commit_timestamp")
 
 
 def _metadata_json(metadata: dict[str, Any] | None) -> str | None:
@@ -238,6 +258,7 @@ def overwrite(
     user_metadata: dict[str, Any] | None = None,
     replace_where: str | None = None,
     replace_schema: bool = False,
+    change_feed: bool = False,
 ) -> None:
     """Replace the whole table, or only the rows matching ``replace_where``.
 
@@ -245,7 +266,7 @@ def overwrite(
     must match it (the schema policy decides before anything is written).
     """
     replace_schema = replace_schema and replace_where is None
-    writer = _writer(df, "overwrite", partition_by, False, None, user_metadata).option(
+    writer = _writer(df, "overwrite", partition_by, change_feed, None, user_metadata).option(
         "overwriteSchema", str(replace_schema).lower()
     )
     if replace_where is not None:
@@ -262,6 +283,7 @@ def merge(
     partition_by: Sequence[str] = (),
     user_metadata: dict[str, Any] | None = None,
     probe_updates: bool = True,
+    change_feed: bool = False,
 ) -> None:
     """Upsert ``df`` on ``keys``: insert new keys, update existing ones where ``update_condition`` holds.
 
@@ -271,7 +293,7 @@ def merge(
     """
     spark = df.sparkSession
     if not DeltaTable.isDeltaTable(spark, path):
-        append(df, path, partition_by=partition_by, user_metadata=user_metadata)
+        append(df, path, partition_by=partition_by, user_metadata=user_metadata, change_feed=change_feed)
         return
     on = " AND ".join(f"t.`{key}` <=> s.`{key}`" for key in keys)
     target = DeltaTable.forPath(spark, path)

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark import StorageLevel
+from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from lakehouse import alerts, delta_io, ops, schema_policy
 from lakehouse.catalog import Catalog, TableDef, load_catalog
@@ -149,6 +151,55 @@ class BuildContext:
         assert upto is not None, f"{table_id} has no version"
         after = None if self.full_refresh else self.watermarks.get(table_id)
         return delta_io.read_inserted_since(self.spark, self.path(table_id), after, upto)
+
+    def changes(self, table_id: str) -> DataFrame | None:
+        """Rows of ``table_id`` changed since this table last consumed it (see :func:`delta_io.read_changes`).
+
+        None means "read the whole input": on a full refresh or a first build, when there is no
+        watermark for it, or when the input records no change feed. A build that gets None
+        recomputes everything, which is always right.
+        """
+        after, upto = self.watermarks.get(table_id), self.versions[table_id]
+        if self.full_refresh or after is None or upto is None or after > upto:
+            return None
+        if not delta_io.table_facts(self.settings, self.path(self.table.id)).exists:
+            return None
+        if not delta_io.table_facts(self.settings, self.path(table_id)).change_feed:
+            log.info("%s: %s records no change feed; reading all of it", self.table.id, table_id)
+            return None
+        return delta_io.read_changes(self.spark, self.path(table_id), after, upto)
+
+    def read_previous(self, table_id: str) -> DataFrame | None:
+        """The input as this table's last build saw it (its watermark version), or None without one."""
+        after = self.watermarks.get(table_id)
+        return None if after is None else delta_io.read_table(self.spark, self.path(table_id), after)
+
+    def unchanged(self, table_id: str) -> bool:
+        """Whether ``table_id`` is at the version this table's last build saw."""
+        return not self.full_refresh and self.watermarks.get(table_id) == self.versions[table_id]
+
+    def worth_narrowing(self, table_id: str) -> bool:
+        """Whether the input is over ``narrow_input_bytes``: below it, recomputing from all of it
+        costs fewer Spark jobs than finding what changed first."""
+        return delta_io.table_facts(self.settings, self.path(table_id)).size_bytes > self.settings.narrow_input_bytes
+
+    def read_current(self) -> DataFrame:
+        """This table as it stands (an incremental build compares with it to find the dates to replace)."""
+        return delta_io.read_table(self.spark, self.path(self.table.id))
+
+    def collect_values(self, frame: DataFrame, column: str) -> list[Any] | None:
+        """The distinct non-null values of ``column`` in a (small) changes-derived frame.
+
+        None when the change feed cannot be read for the range (commits from before it was
+        enabled, or change files removed by VACUUM): the build then reads its inputs whole,
+        with one log line saying so.
+        """
+        try:
+            return sorted(row[0] for row in frame.select(column).where(F.col(column).isNotNull()).distinct().collect())
+        except PySparkException as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            log.warning("%s: change feed unreadable (%s); reading its inputs whole", self.table.id, first_line)
+            return None
 
     def cache(self, df: DataFrame) -> DataFrame:
         """Persist a frame several actions reuse (gate, ledger, write); released after the write."""
@@ -340,10 +391,13 @@ class Pipeline:
                 start, end = self.dates
                 replace_where = f"`{table.date_column}` BETWEEN DATE'{start}' AND DATE'{end}'"
                 data = data.filter(replace_where)
-            elif not self.full_refresh and facts.size_bytes > self.settings.small_table_bytes:
+            elif replace_where is None and not self.full_refresh and facts.size_bytes > self.settings.small_table_bytes:
                 # A small table (``small_table_bytes``, one file's worth) is replaced whole: cheaper
                 # than the comparison that finds its changed dates.
                 data, replace_where = self._changed_dates_only(table, data, path)
+        if table.change_feed and facts.exists and not facts.change_feed:
+            # Declared after the table was first written: enable it, so the next run can read changes.
+            delta_io.set_properties(self.spark, path, {delta_io.CDF_PROPERTY: "true"})
         if table.write == "append":
             delta_io.append(
                 data,
@@ -363,6 +417,7 @@ class Pipeline:
                 user_metadata=metadata,
                 # A small target's file is cheaper to rewrite than to probe for updates first.
                 probe_updates=facts.size_bytes > self.settings.small_table_bytes,
+                change_feed=table.change_feed,
             )
         else:
             delta_io.overwrite(
@@ -372,6 +427,7 @@ class Pipeline:
                 user_metadata=metadata,
                 replace_where=replace_where,
                 replace_schema=self.full_refresh,
+                change_feed=table.change_feed,
             )
         if output.ingest_records:
             ops.append_records(self.spark, self.settings, "ingest_log", output.ingest_records)

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Tables up to this size are rewritten whole (gold) or merged without the update probe.",
     )
+    narrow_input_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=0,
+        description="An incremental gold build whose input is larger recomputes only the dates a change reached.",
+    )
     late_event_tolerance_hours: int = Field(24, description="Events further ahead of ingestion are quarantined.")
     freshness_warn_hours: float = 48.0
     volume_warn_ratio: float = 0.5

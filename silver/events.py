@@ -56,6 +56,8 @@ def table(with_kafka: bool) -> TableDef:
         merge_condition=t.EVENT_MERGE_CONDITION,
         suite=silver_events.suite,
         quarantine=True,
+        # Gold reads what changed since its last build (dates, sessions, customers it reached).
+        change_feed=True,
         description="Typed clickstream events (landing files"
         + (" and Kafka" if with_kafka else "")
         + "); duplicates collapse to the first by event_ts, then ingestion order.",

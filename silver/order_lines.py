@@ -46,5 +46,7 @@ TABLE = TableDef(
     merge_condition=t.ORDER_LINE_MERGE_CONDITION,
     suite=silver_order_lines.suite,
     quarantine=True,
+    # Gold reads what changed since its last build (dates, sessions, customers it reached).
+    change_feed=True,
     description="Typed order lines with line_revenue and is_sale; the latest ingested version wins.",
 )

@@ -25,7 +25,8 @@ def date_spine(*dates: DataFrame) -> DataFrame:
     )
 
 
-def daily_kpis(events: DataFrame, order_lines: DataFrame) -> DataFrame:
+def daily_kpis(events: DataFrame, order_lines: DataFrame, spine: DataFrame | None = None) -> DataFrame:
+    """The grain's rows, one per date of ``spine`` (default: every date from the first to the last seen)."""
     sales = order_lines.filter(F.col("is_sale"))
     sales_daily = sales.groupBy(F.col("order_date").alias("date")).agg(
         F.sum("line_revenue").alias("revenue"),
@@ -48,10 +49,11 @@ def daily_kpis(events: DataFrame, order_lines: DataFrame) -> DataFrame:
             F.sum(F.col("has_purchase").cast("long")).alias("converted_sessions"),
         )
     )
-    spine = date_spine(
-        events.select(F.col("event_date").alias("date")),
-        order_lines.select(F.col("order_date").alias("date")),
-    )
+    if spine is None:
+        spine = date_spine(
+            events.select(F.col("event_date").alias("date")),
+            order_lines.select(F.col("order_date").alias("date")),
+        )
     joined = (
         spine.join(sales_daily, "date", "left")
         .join(first_sales, "date", "left")

@@ -42,9 +42,9 @@ def demo_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> R
     is what they prove; the last test then compares it with a full refresh.
     """
     root = tmp_path_factory.mktemp("e2e")
-    # Every table counts as large, so the paths that matter at scale run here: gold replacing only
-    # its changed dates, the MERGE probing for updates (small tables skip both).
-    settings = make_settings(root, small_table_bytes=0)
+    # Every table counts as large, so the paths that matter at scale run here: gold recomputing
+    # only the dates a change reached, the MERGE probing for updates (small tables skip both).
+    settings = make_settings(root, small_table_bytes=0, narrow_input_bytes=0)
     landing = generate_landing(Path(settings.landing), days=6, users=400, seed=11)
     held_back = root / "held-back"
     later = [p for p in Path(settings.landing).rglob("*") if p.is_file() and LAST_DAY in p.name]

@@ -52,6 +52,8 @@ def child_env(tmp_path: Path, settings: Mapping[str, str]) -> dict[str, str]:
         "LAKEHOUSE_CACHE_DIR": str(Settings(_env_file=None).cache_dir),  # type: ignore[call-arg]
         "LAKEHOUSE_SHUFFLE_PARTITIONS": "1",
         "LAKEHOUSE_SPARK_DRIVER_MEMORY": "1g",
+        # Tests land files right before a run: no settle time for still-being-written files.
+        "LAKEHOUSE_LANDING_SETTLE_SECONDS": "0",
         "GX_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_HOME": str(tmp_path / "prefect-home"),
