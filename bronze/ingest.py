@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def _seen(settings: Settings, source: Source) -> set[tuple[str, str]]:
     """(path, checksum) of the source's files already ingested or already rejected."""
-    return ops.ingested_files(settings, source.name) | ops.rejected_files(settings, source.name)
+    return ops.ingested_files(settings, source.name, source.table) | ops.rejected_files(settings, source.name)
 
 
 def has_new_files(settings: Settings, table_id: str, sources: list[Source]) -> bool:
@@ -96,8 +96,16 @@ def ingest_new_files(context: BuildContext, sources: list[Source]) -> TableOutpu
     records: list[ops.IngestRecord] = []
     rejections: list[ops.RejectedFileRecord] = []
     previously_rejected = 0
+    repairs = ops.unlogged_ingests(context.settings, context.table.name)
+    if repairs:
+        log.warning(
+            "%s: %d ingested file(s) missing from ops.ingest_log (a run stopped early): logging them",
+            context.table.id,
+            len(repairs),
+        )
+        ops.append_records(context.spark, context.settings, "ingest_log", repairs)
     for source in sources:
-        ingested = ops.ingested_files(context.settings, source.name)
+        ingested = ops.ingested_files(context.settings, source.name, context.table.name)
         rejected_before = ops.rejected_files(context.settings, source.name)
         listed = [f for f in store.list(source.glob) if (f.path, f.checksum) not in ingested]
         new_files = [f for f in listed if (f.path, f.checksum) not in rejected_before]

@@ -47,7 +47,7 @@ from lakehouse.transient import is_transient
 TASK_RETRIES = 3
 # 10 s, 20 s, 40 s (+ jitter): long enough for MinIO or a broker to restart, short enough for an hourly job.
 RETRY_DELAYS = exponential_backoff(backoff_factor=10)
-RUN_RECORD_TABLES = ("ops.pipeline_runs", "ops.quality_results")
+RUN_RECORD_TABLES = ("ops.pipeline_runs", "ops.quality_results", "ops.ingest_log")
 
 
 def table_tag(table_id: str) -> str:
@@ -56,12 +56,16 @@ def table_tag(table_id: str) -> str:
 
 
 def write_tags(table: TableDef) -> list[str]:
-    """Tags for every table a build of ``table`` writes: itself, its quarantine, bronze's ingest log."""
+    """Tags for every table a build of ``table`` writes: itself, its quarantine, bronze's ops tables.
+
+    A bronze build writes ``ops.rejected_files`` and repairs ``ops.ingest_log`` (its own files go
+    to the log with the run's records, after the build).
+    """
     written = [table.id]
     if table.quarantine:
         written.append(f"quarantine.{table.name}")
     if table.layer == "bronze":
-        written.append("ops.ingest_log")
+        written += ["ops.ingest_log", "ops.rejected_files"]
     return [table_tag(t) for t in written]
 
 

@@ -95,16 +95,21 @@ def latest_user_metadata(settings: Settings, path: str, key: str) -> dict[str, A
     return None if reader is None else _tagged_metadata(reader, key)
 
 
+def parse_user_metadata(raw: str | None) -> dict[str, Any]:
+    """A commit's user metadata as a dict (empty when absent or not a JSON object)."""
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _tagged_metadata(reader: DeltaReader, key: str) -> dict[str, Any] | None:
     for commit in reader.history():
-        raw = commit.get("userMetadata")
-        if not raw:
-            continue
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(data, dict) and key in data:
+        data = parse_user_metadata(commit.get("userMetadata"))
+        if key in data:
             return data
     return None
 

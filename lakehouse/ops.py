@@ -133,13 +133,63 @@ def read_ops(settings: Settings, table: str) -> pd.DataFrame:
     return reader.to_pandas()
 
 
-def ingested_files(settings: Settings, source: str) -> set[tuple[str, str]]:
-    """(path, checksum) pairs already ingested for ``source``."""
+# Key of a bronze commit's user metadata listing the files that commit ingested.
+INGESTED_KEY = "ingested"
+
+
+def ingested_entries(records: list[IngestRecord]) -> list[list[object]]:
+    """The compact form of ``records`` a bronze commit carries: [source, file, checksum, size, batch]."""
+    return [[r.source, r.file, r.checksum, r.size, r.batch_id] for r in records]
+
+
+def committed_ingests(settings: Settings, table: str) -> list[IngestRecord]:
+    """Files the bronze ``table``'s commits say they ingested (delta-rs, no Spark).
+
+    A bronze commit lists its files in its own user metadata, atomically with the rows; the
+    ingest log is appended afterwards. These records are what a crash between the two would
+    leave out of the log.
+    """
+    reader = delta_io.open_reader(settings, table_path(settings, "bronze", table))
+    if reader is None:
+        return []
+    found = []
+    for commit in reader.history():
+        metadata = delta_io.parse_user_metadata(commit.get("userMetadata"))
+        at = commit.get("timestamp")
+        when = dt.datetime.fromtimestamp(at / 1000, dt.UTC).replace(tzinfo=None) if at else dt.datetime(1970, 1, 1)
+        for source, file, checksum, size, batch in metadata.get(INGESTED_KEY, []):
+            found.append(IngestRecord(source, table, file, int(size), checksum, batch, batch, when))
+    return found
+
+
+def ingested_files(settings: Settings, source: str, table: str | None = None) -> set[tuple[str, str]]:
+    """(path, checksum) pairs already ingested for ``source``: the ingest log, plus the files the
+    bronze ``table``'s commits record (so a crash before the log write cannot re-ingest them)."""
     log = read_ops(settings, "ingest_log")
-    if log.empty:
-        return set()
-    mine = log[log["source"] == source]
-    return set(zip(mine["file"], mine["checksum"], strict=True))
+    seen: set[tuple[str, str]] = set()
+    if not log.empty:
+        mine = log[log["source"] == source]
+        seen = set(zip(mine["file"], mine["checksum"], strict=True))
+    if table is not None:
+        seen |= {(r.file, r.checksum) for r in committed_ingests(settings, table) if r.source == source}
+    return seen
+
+
+def unlogged_ingests(settings: Settings, table: str) -> list[IngestRecord]:
+    """Files bronze ``table`` committed that the ingest log lacks (a run that crashed in between).
+
+    Appending them repairs the log, which outlives the commit history (log cleanup removes old
+    commits; the ingest log keeps every file for good).
+    """
+    log = read_ops(settings, "ingest_log")
+    logged = set() if log.empty else set(zip(log["source"], log["file"], log["checksum"], strict=True))
+    missing, kept = [], set()
+    for record in committed_ingests(settings, table):
+        key = (record.source, record.file, record.checksum)
+        if key not in logged and key not in kept:
+            kept.add(key)
+            missing.append(record)
+    return missing
 
 
 def rejected_files(settings: Settings, source: str) -> set[tuple[str, str]]:

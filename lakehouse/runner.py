@@ -236,6 +236,8 @@ class Pipeline:
         self._gate = gate
         self.results: list[TableResult] = []
         self._run_records: list[ops.RunRecord] = []
+        self._ingest_records: list[ops.IngestRecord] = []
+        self._records_lock = threading.Lock()
         self._quality_records: list[ops.QualityRecord] = []
         self._monitored = False
         # At most this many tables build at once, whoever calls run_table (the DAG runner below or
@@ -378,10 +380,14 @@ class Pipeline:
     def _write(self, table: TableDef, output: TableOutput, metadata: dict, facts: delta_io.TableFacts) -> None:
         path = self._path(table)
         metadata = {**output.commit_metadata, **metadata}
+        if output.ingest_records:
+            # The files this commit ingests commit atomically with their rows: a crash before the
+            # ingest log is written cannot make the next run read them again (ops.ingested_files).
+            metadata[ops.INGESTED_KEY] = ops.ingested_entries(output.ingest_records)
         if output.txn is not None and table.write != "append":
             raise RuntimeError(f"{table.id}: an idempotent write id (txn) needs write='append', not {table.write}")
         if output.quarantine is not None and table.quarantine:
-            self._write_quarantine(table, output.quarantine, output.ledger)
+            self._write_quarantine(table, output.quarantine, output.ledger, metadata[WATERMARK_KEY])
         data = output.data
         assert data is not None
         replace_where = output.replace_where
@@ -430,9 +436,12 @@ class Pipeline:
                 change_feed=table.change_feed,
             )
         if output.ingest_records:
-            ops.append_records(self.spark, self.settings, "ingest_log", output.ingest_records)
+            with self._records_lock:
+                self._ingest_records.extend(output.ingest_records)  # the ingest log, one commit in finish
 
-    def _write_quarantine(self, table: TableDef, quarantine: DataFrame, ledger: Ledger | None) -> None:
+    def _write_quarantine(
+        self, table: TableDef, quarantine: DataFrame, ledger: Ledger | None, versions: dict[str, int | None]
+    ) -> None:
         path = table_path(self.settings, "quarantine", table.name)
         if self.full_refresh:
             # A rebuild re-reads all of bronze, so it recomputes the whole quarantine too.
@@ -443,8 +452,10 @@ class Pipeline:
         delta_io.append(
             quarantine,
             path,
-            # One quarantine write per (table, run): a retried write is a no-op.
-            txn=(f"quarantine.{table.name}", int(self.started_at.timestamp() * 1000)),
+            # One quarantine write per batch: the batch is named by its pinned input versions, which
+            # only grow from one batch to the next, so a retried write of the same batch is a no-op
+            # (no clock involved: a host's time zone or a clock step cannot skip or double it).
+            txn=(f"quarantine.{table.name}.batch", sum(v or 0 for v in versions.values())),
         )
 
     def _apply_schema_policy(self, table: TableDef, data: DataFrame, path: str, exists: bool) -> None:
@@ -545,6 +556,9 @@ class Pipeline:
         if not self._monitored:
             self._record_checks(monitors.check_tables(self.settings, [t.id for t in self.catalog]))
             self._monitored = True
+        with self._records_lock:
+            ingested, self._ingest_records = self._ingest_records, []
+        ops.append_records(self.spark, self.settings, "ingest_log", ingested)
         ops.append_records(self.spark, self.settings, "pipeline_runs", self._run_records)
         ops.append_records(self.spark, self.settings, "quality_results", self._quality_records)
         self._run_records.clear()
