@@ -301,8 +301,14 @@ class Pipeline:
             context = self.spark.sparkContext
             previous_pool = context.getLocalProperty("spark.scheduler.pool")
             context.setLocalProperty("spark.scheduler.pool", table_id)
+            started = _now()
             try:
                 return self._run_table(table_id)
+            except GateFailed:
+                raise  # recorded and alerted where the gate failed
+            except Exception as exc:
+                self._record_error(table_id, exc, started)
+                raise
             finally:
                 context.setLocalProperty("spark.scheduler.pool", previous_pool)  # type: ignore[arg-type]
 
@@ -639,6 +645,21 @@ class Pipeline:
                 reached.add(table.id)
         reached.discard(table_id)
         return reached
+
+    def _record_error(self, table_id: str, exc: Exception, started: dt.datetime) -> None:
+        """Any failure other than a gate (schema break, engine error): a ``failed`` run row and an alert.
+
+        The exception still propagates; this only makes sure ``ops.pipeline_runs`` and the alert
+        channel hear of it, the same as of a failed critical check.
+        """
+        table = self.catalog.get(table_id)
+        text = str(exc).strip()
+        first_line = text.splitlines()[0] if text else ""
+        message = f"{type(exc).__name__}: {first_line}"[:1000]
+        version = delta_io.table_version(self.settings, self._path(table))
+        self._record(TableResult(table.id, table.layer, "failed", version, message=message), started)
+        body = f"Run {self.run_id}: {table.id} failed and was not written: {message}"
+        alerts.send(self.settings, f"lakehouse: {table.id} failed", body, "failure")  # never raises
 
     def _record_blocked(self, table: TableDef, failed: str) -> None:
         path = self._path(table)

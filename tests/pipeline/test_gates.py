@@ -85,3 +85,29 @@ def test_cli_exits_non_zero_when_bronze_gate_fails(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     assert delta_io.table_version(settings, table_path(settings, "bronze", "events")) is None
     assert "Traceback" not in done.stderr
+
+
+def test_an_engine_error_is_a_failed_run_row_and_an_alert(spark: SparkSession, tmp_path: Path) -> None:
+    """Not only a failed gate: any table failure is recorded in ops.pipeline_runs and alerted."""
+    import pytest
+
+    from tests.quality.receiver import Receiver
+
+    def broken_build(_context: object) -> None:
+        raise RuntimeError("disk on fire\nsecond line not shown")
+
+    with Receiver() as receiver:
+        settings = make_settings(tmp_path, alert_webhook_url=receiver.url)
+        generate_landing(Path(settings.landing), days=1, users=20, seed=3)
+        catalog = Catalog(
+            [dataclasses.replace(t, build=broken_build) for t in load_catalog(settings) if t.id == "bronze.orders"]
+        )
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            Pipeline(settings, spark, catalog=catalog).run()
+
+    runs = read_ops(settings, "pipeline_runs")
+    row = runs[runs["table"] == "bronze.orders"].iloc[0]
+    assert row["status"] == "failed"
+    assert row["message"] == "RuntimeError: disk on fire"
+    [alert] = [m["json"] for m in receiver.received if m["json"]["type"] == "failure"]
+    assert "bronze.orders failed" in alert["title"] and "disk on fire" in alert["message"]
