@@ -1,4 +1,4 @@
-# Task runner. `make help` lists the targets; CI calls `make test` (through .ci/run).
+# Task runner. `make help` lists the targets; CI calls `make check`, then `make test` (through .ci/run).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -27,9 +27,11 @@ test: $(STAMP)  ## Run the whole test suite: installs Chromium, MinIO, Kafka on 
 test-fast: $(STAMP)  ## Tests without services or browser
 	$(BIN)/python -m pytest tests -m "not services and not browser"
 
-check: $(STAMP)  ## Lint and format check
+check: $(STAMP)  ## Lint, format check, types (mypy) and import contracts (lint-imports); CI runs it first
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)  ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .

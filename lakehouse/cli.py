@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from pydantic import ValidationError
 
+from lakehouse import cli_common
 from lakehouse.exit_codes import ExitCode
-from lakehouse.settings import Settings, SettingsError, load_settings
+from lakehouse.settings import Settings, SettingsError
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -37,56 +37,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-EXIT_ERROR = ExitCode.ERROR
-EXIT_GATE_FAILED = ExitCode.GATE_FAILED
-
-
-class _State:
-    debug = False
-
-
-def _settings(**overrides: object) -> Settings:
-    try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise SettingsError(f"invalid setting {'.'.join(map(str, first['loc'])) or ''}: {first['msg']}") from exc
-
-
-def _fail(exc: BaseException) -> typer.Exit:
-    from lakehouse.quality import GateFailed
-
-    if _State.debug:
-        raise exc
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(EXIT_GATE_FAILED if isinstance(exc, GateFailed) else EXIT_ERROR)
-
-
-def _handled_errors() -> tuple[type[BaseException], ...]:
-    from ingestion.kafka import KafkaSourceError
-    from ingestion.landing import LandingError
-    from ingestion.sources import SourceError
-    from lakehouse.catalog import CatalogError
-    from lakehouse.quality import GateFailed
-
-    return (
-        GateFailed,
-        SettingsError,
-        SourceError,
-        LandingError,
-        CatalogError,
-        KafkaSourceError,
-        FileNotFoundError,
-        RuntimeError,
-    )
-
 
 @app.callback()
 def main_options(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks and Spark/Prefect logs."),
 ) -> None:
-    _State.debug = debug
+    cli_common.State.debug = debug
     if not debug:
         # Prefect logs every task's state at INFO; the CLI prints one line per table itself.
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -104,10 +60,10 @@ def generate(
     from lakehouse.generate import generate_landing
 
     try:
-        target = landing or Path(_settings().landing)
+        target = landing or Path(cli_common.load().landing)
         summary = generate_landing(target, days=days, users=users, seed=seed)
     except (SettingsError, OSError) as exc:
-        raise _fail(exc) from exc
+        raise cli_common.fail(exc) from exc
     typer.echo(
         f"wrote {len(summary.files)} files to {target}: {summary.events:,} event lines, "
         f"{summary.order_lines:,} order lines, {summary.products} products "
@@ -155,14 +111,13 @@ def _one_writer(purpose: str) -> Callable[[Callable[..., None]], Callable[..., N
             try:
                 with contextlib.ExitStack() as stack:
                     try:
-                        stack.enter_context(hold_lease(_settings(), purpose, wait=wait, on_wait=_say_waiting))
+                        stack.enter_context(hold_lease(cli_common.load(), purpose, wait=wait, on_wait=_say_waiting))
                     except LeaseHeld as exc:
                         hint = "" if wait else "; rerun with --wait to wait for it"
-                        typer.secho(f"error: {exc}{hint}", err=True, fg=typer.colors.RED)
-                        raise typer.Exit(EXIT_LEASE_HELD) from None
+                        raise cli_common.error_exit(f"{exc}{hint}", EXIT_LEASE_HELD) from None
                     command(*args, **kwargs)
             except (SettingsError, LeaseError) as exc:  # a bad setting, the lease's storage, a lost lease
-                raise _fail(exc) from exc
+                raise cli_common.fail(exc) from exc
 
         return guarded
 
@@ -245,12 +200,12 @@ def run(
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
-        settings = _settings()
+        settings = cli_common.load()
         rows, catalog = _run_pipeline(settings, full_refresh, prefect, table or None, layer or None)
         _print_summary(settings, catalog, rows)
         outcome = _report_rejections(settings, started_at) if rows is not None else ExitCode.OK
-    except _handled_errors() as exc:
-        raise _fail(exc) from exc
+    except cli_common.handled_errors() as exc:
+        raise cli_common.fail(exc) from exc
     typer.echo(f"done in {time.monotonic() - started:.0f} s")
     if outcome != ExitCode.OK:
         raise typer.Exit(outcome)
@@ -269,7 +224,7 @@ def demo(
 
     started = time.monotonic()
     try:
-        settings = _settings()
+        settings = cli_common.load()
         landing = Path(settings.landing)
         if not landing.exists() or not any(landing.rglob("*")):
             typer.echo(f"generating sample data into {landing} ...")
@@ -278,8 +233,8 @@ def demo(
         typer.echo("running the pipeline (landing -> bronze -> silver -> gold) ...")
         rows, catalog = _run_pipeline(settings, False, prefect, None)
         _print_summary(settings, catalog, rows)
-    except _handled_errors() as exc:
-        raise _fail(exc) from exc
+    except cli_common.handled_errors() as exc:
+        raise cli_common.fail(exc) from exc
     typer.echo(f"\ndone in {time.monotonic() - started:.0f} s. Lakehouse: {settings.root}")
     typer.echo("Open the dashboard with:  lakehouse dashboard   (then http://127.0.0.1:8501)")
 
@@ -298,12 +253,12 @@ def backfill(
 
     started = time.monotonic()
     try:
-        settings = _settings()
+        settings = cli_common.load()
         _warm_spark(settings)
         rows = backfill_flow(date_from=date_from.date(), date_to=date_to.date(), layers=list(layer))
         _print_summary(settings, load_catalog(settings), rows)
-    except (*_handled_errors(), ValueError) as exc:
-        raise _fail(exc) from exc
+    except cli_common.handled_errors(ValueError) as exc:
+        raise cli_common.fail(exc) from exc
     typer.echo(f"done in {time.monotonic() - started:.0f} s")
 
 
@@ -313,10 +268,10 @@ def _maintain(tables: list[str] | None, retention_hours: float, optimize: bool, 
 
     started = time.monotonic()
     try:
-        _warm_spark(_settings())
+        _warm_spark(cli_common.load())
         rows = maintenance(retention_hours=retention_hours, tables=tables, optimize=optimize, vacuum=vacuum)
-    except (*_handled_errors(), ValueError) as exc:
-        raise _fail(exc) from exc
+    except cli_common.handled_errors(ValueError) as exc:
+        raise cli_common.fail(exc) from exc
     for row in rows:
         if row["status"] == "missing":
             typer.echo(f"{row['table']:<32} not written yet")
@@ -365,10 +320,10 @@ def dashboard(
     from dashboard.launch import launch
 
     try:
-        settings = _settings()
+        settings = cli_common.load()
         process = launch(settings, port=port, wait=True)
-    except _handled_errors() as exc:
-        raise _fail(exc) from exc
+    except cli_common.handled_errors() as exc:
+        raise cli_common.fail(exc) from exc
     typer.echo(f"dashboard at http://127.0.0.1:{port or settings.dashboard_port} (Ctrl+C to stop)")
     try:
         process.wait()

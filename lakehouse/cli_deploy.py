@@ -15,9 +15,9 @@ import importlib.util
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 
-from lakehouse.settings import Settings, SettingsError, load_settings
+from lakehouse import cli_common
+from lakehouse.settings import Settings, SettingsError
 
 TABLE_WRITE_LIMIT = 1
 # Our top-level packages: the names a folder in the working directory must not take (see below).
@@ -45,15 +45,6 @@ def shadowing_folders(cwd: Path) -> list[str]:
 
 class DeployError(RuntimeError):
     """The Prefect server or the working directory is unusable for serving."""
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    """One red line on stderr and exit 1, like the rest of the CLI."""
-    if isinstance(exc, ValidationError):  # a validator's SettingsError arrives wrapped by pydantic
-        exc = SettingsError(exc.errors()[0]["msg"].removeprefix("Value error, "))
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    typer.secho(f"error: {first}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=1)
 
 
 def prefect_api_url() -> str:
@@ -117,12 +108,12 @@ def register(app: typer.Typer) -> None:
                     "package of that name from flow runs; run `lakehouse deploy` from the repo root or an empty folder"
                 )
             url = prefect_api_url()
-            settings = load_settings()  # a bad setting fails here, not in every scheduled run
+            settings = cli_common.load()  # a bad setting fails here, not in every scheduled run
             check_server(url)
             tags = ensure_table_limits(settings)
             deployments = build_deployments()
-        except (DeployError, SettingsError, ValidationError) as exc:
-            raise _fail(exc) from exc
+        except (DeployError, SettingsError) as exc:
+            raise cli_common.fail(exc) from exc
         typer.echo(f"Prefect server {url}: concurrency limit {TABLE_WRITE_LIMIT} on {len(tags)} table:<id> tags")
         for name, cron in deployment_names().items():
             typer.echo(f"  {name:<40} {cron or 'on demand'}")

@@ -11,6 +11,8 @@ import time
 
 import typer
 
+from lakehouse import cli_common
+
 
 def register(app: typer.Typer) -> None:
     """Add ``produce`` and ``kafka-skip-lost`` to ``app``."""
@@ -28,16 +30,15 @@ def register(app: typer.Typer) -> None:
         The good events `lakehouse generate` writes with the same options (no planted faults or duplicates).
         """
         from ingestion.kafka import ensure_topic, publish_clickstream
-        from lakehouse import cli
 
         started = time.monotonic()
         try:
-            settings = cli._settings()
+            settings = cli_common.load()
             target = topic or settings.kafka_topic
             created = ensure_topic(settings, target, partitions=partitions)
             count = publish_clickstream(settings, target, days=days, users=users, seed=seed)
-        except cli._handled_errors() as exc:
-            raise cli._fail(exc) from exc
+        except cli_common.handled_errors() as exc:
+            raise cli_common.fail(exc) from exc
         typer.echo(
             f"published {count:,} events to {'new ' if created else ''}topic {target!r} at "
             f"{settings.kafka_bootstrap} in {time.monotonic() - started:.1f} s"
@@ -49,11 +50,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Accept that Kafka deleted messages before they were extracted, so extracts resume after the gap."""
         from bronze.clickstream import lost_messages, skip_lost_messages
-        from lakehouse import cli
         from lakehouse.spark import create_spark_session
 
         try:
-            settings = cli._settings()
+            settings = cli_common.load()
             topic = settings.kafka_topic
             lost = lost_messages(settings)
             if not lost:
@@ -63,6 +63,6 @@ def register(app: typer.Typer) -> None:
             if not yes:
                 typer.confirm(f"skip {sum(b - a for a, b in lost.values())} lost messages ({ranges})?", abort=True)
             skip_lost_messages(create_spark_session(settings), settings)
-        except cli._handled_errors() as exc:
-            raise cli._fail(exc) from exc
+        except cli_common.handled_errors() as exc:
+            raise cli_common.fail(exc) from exc
         typer.echo(f"skipped {ranges} of {topic!r}; the next extract starts after the gap")

@@ -9,7 +9,9 @@ a gate stops it), so a script or CI step can gate on it; 1 is an error (no such 
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 
+from lakehouse import cli_common
 from lakehouse.exit_codes import ExitCode
 from lakehouse.settings import SettingsError
 
@@ -27,21 +29,16 @@ def register(app: typer.Typer) -> None:
 
         Exits 2 when a critical check failed in that run, 1 on an error.
         """
-        from pydantic import ValidationError
-
         from lakehouse import reports
-        from lakehouse.cli import _settings
 
         try:
-            settings = _settings()
+            settings = cli_common.load()
             report = reports.run_quality(settings, run)
         except (SettingsError, ValidationError, OSError) as exc:
-            typer.secho(f"error: {str(exc).strip().splitlines()[0]}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(ExitCode.ERROR) from exc
+            raise cli_common.fail(exc) from exc
         if report is None:
             what = f"run {run}" if run else "any run"
-            typer.secho(f"error: no checks recorded for {what} in {settings.root}/ops", err=True, fg=typer.colors.RED)
-            raise typer.Exit(ExitCode.ERROR)
+            raise cli_common.error_exit(f"no checks recorded for {what} in {settings.root}/ops")
         typer.echo(reports.format_text(report))
         if report.critical_failed:
             raise typer.Exit(EXIT_CRITICAL_FAILED)

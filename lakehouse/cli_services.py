@@ -10,16 +10,9 @@ from collections.abc import Sequence
 
 import typer
 
-from lakehouse import services
+from lakehouse import cli_common, services
 from lakehouse.services import ServiceError, ServiceStatus
-from lakehouse.settings import SettingsError, load_settings
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    """One line on stderr: the first line of the message names the service and its log."""
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    typer.echo(f"error: {first}", err=True)
-    return typer.Exit(code=1)
+from lakehouse.settings import SettingsError
 
 
 def format_table(rows: Sequence[ServiceStatus]) -> str:
@@ -48,26 +41,26 @@ def register(app: typer.Typer) -> None:
         """Install on first use and start MinIO, Kafka and the Prefect server on loopback."""
         names = [n.strip() for n in only.split(",") if n.strip()] if only else None
         try:
-            settings = load_settings()
+            settings = cli_common.load()
             rows = services.up(settings, names, spark_cluster=spark_cluster)
         except (ServiceError, SettingsError) as exc:
-            raise _fail(exc) from exc
+            raise cli_common.fail(exc) from exc
         typer.echo(format_table(rows))
 
     @app.command("down")
     def down_command() -> None:
         """Stop every service started by ``up``."""
         try:
-            stopped = services.down(load_settings())
+            stopped = services.down(cli_common.load())
         except (ServiceError, SettingsError) as exc:
-            raise _fail(exc) from exc
+            raise cli_common.fail(exc) from exc
         typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
     @app.command("status")
     def status_command() -> None:
         """Show which services run, their pids, URLs and health."""
         try:
-            rows = services.status(load_settings())
+            rows = services.status(cli_common.load())
         except (ServiceError, SettingsError) as exc:
-            raise _fail(exc) from exc
+            raise cli_common.fail(exc) from exc
         typer.echo(format_table(rows))

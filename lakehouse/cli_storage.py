@@ -9,21 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 
-from lakehouse.settings import Settings, SettingsError, load_settings
+from lakehouse import cli_common
+from lakehouse.settings import Settings, SettingsError
 
 # Where `lakehouse generate` writes by default: the local landing folder of the embedded profile.
 DEFAULT_SOURCE = Path(str(Settings.model_fields["landing"].default))
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    """One red line on stderr and exit 1, like the rest of the CLI."""
-    if isinstance(exc, ValidationError):  # a validator's SettingsError arrives wrapped by pydantic
-        exc = SettingsError(exc.errors()[0]["msg"].removeprefix("Value error, "))
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    typer.secho(f"error: {first}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=1)
 
 
 def register(app: typer.Typer) -> None:
@@ -42,10 +33,10 @@ def register(app: typer.Typer) -> None:
         from ingestion.upload import upload_landing
 
         try:
-            settings = load_settings()
+            settings = cli_common.load()
             summary = upload_landing(settings, source)
-        except (LandingError, SettingsError, ValidationError) as exc:
-            raise _fail(exc) from exc
+        except (LandingError, SettingsError) as exc:
+            raise cli_common.fail(exc) from exc
         target = f"s3://{summary.bucket}/{summary.prefix}".rstrip("/")
         created = " (bucket created)" if summary.bucket_created else ""
         typer.echo(

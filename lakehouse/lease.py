@@ -257,7 +257,8 @@ class ObjectLeaseStore:
 
         try:
             # Not put_object: it would send the condition as x-amz-meta-* metadata (see the module doc).
-            result = self.client._put_object(self.bucket, self.key, data, headers=condition)
+            headers: dict[str, str | list[str] | tuple[str]] = {**condition}  # the SDK's (invariant) header type
+            result = self.client._put_object(self.bucket, self.key, data, headers=headers)
         except S3Error as exc:
             if exc.code in ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey"):
                 return None

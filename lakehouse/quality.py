@@ -84,7 +84,8 @@ class QualityGate:
         self._gx = gx
         self._context = gx.get_context(mode="ephemeral")
         self._context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        self._sources = {
+        # Any: the Spark and pandas datasources both have add_dataframe_asset, but GX's common base does not.
+        self._sources: dict[str, Any] = {
             # The runner caches the frame it gates and writes; GX persisting it again would copy it twice.
             "spark": self._context.data_sources.add_spark(name="lakehouse-spark", persist=False),
             "pandas": self._context.data_sources.add_pandas(name="lakehouse-pandas"),

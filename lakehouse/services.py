@@ -507,7 +507,9 @@ def _kafka_metadata_ok(bootstrap: str) -> bool:
     from confluent_kafka.admin import AdminClient
 
     quiet = logging.getLogger(f"{__name__}.kafka-probe")
-    client = AdminClient({"bootstrap.servers": bootstrap, "logger": quiet})
+    # Typed Any: librdkafka's config is str/int/float except "logger", which takes a Logger object.
+    config: dict[str, Any] = {"bootstrap.servers": bootstrap, "logger": quiet}
+    client = AdminClient(config)
     client.list_topics(timeout=3)
     return True
 
@@ -566,7 +568,7 @@ def start_kafka(settings: Settings, data_dir: Path | None = None, timeout: float
         if fmt.returncode != 0:
             tail = "\n".join((fmt.stdout + fmt.stderr).splitlines()[-25:])
             raise ServiceError(f"kafka storage format of {data} failed (exit {fmt.returncode})", log_tail=tail)
-    argv = [*jvm[:1], KAFKA_HEAP, *jvm[1:], "kafka.Kafka", props]
+    argv: list[str | Path] = [*jvm[:1], KAFKA_HEAP, *jvm[1:], "kafka.Kafka", props]
     pid = _launch(settings, "kafka", argv, env, folder)
     waited = _wait_ready(settings, "kafka", pid, ready, timeout, what)
     return ServiceStatus("kafka", True, pid, bootstrap, f"started, ready in {waited:.1f} s")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -204,7 +205,10 @@ def is_object_path(path: str) -> bool:
     return path.startswith(("s3a://", "s3://"))
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Resolve settings from the environment (and ``LAKEHOUSE_ENV_FILE`` if set), then apply overrides."""
+def load_settings(**overrides: Any) -> Settings:
+    """Resolve settings from the environment (and ``LAKEHOUSE_ENV_FILE`` if set), then apply overrides.
+
+    ``overrides`` are typed ``Any`` because each is checked by pydantic against its field, not here.
+    """
     env_file = os.environ.get("LAKEHOUSE_ENV_FILE", ".env")
     return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]

@@ -51,7 +51,8 @@ SILVER_EVENTS_SCHEMA = T.StructType(
 
 def typed_events(bronze: DataFrame) -> DataFrame:
     """Bronze strings -> contract types. Keeps the raw columns the rules need to explain a rejection."""
-    experiments = F.from_json(F.col("experiments"), T.MapType(T.StringType(), T.StringType()))
+    # pyspark annotates from_json's schema without MapType, which it accepts (and documents) all the same.
+    experiments = F.from_json(F.col("experiments"), T.MapType(T.StringType(), T.StringType()))  # type: ignore[arg-type]
     return bronze.select(
         clean_identifier(F.col("event_id")).alias("event_id"),
         parse_iso_timestamp(F.col("event_ts")).alias("event_ts_parsed"),

@@ -72,7 +72,8 @@ def typed_experiments(bronze: DataFrame) -> DataFrame:
         clean_identifier(F.col("experiment_id")).alias("experiment_id"),
         clean_identifier(F.col("name")).alias("name"),
         F.from_json(F.col("variants"), T.ArrayType(T.StringType())).alias("variants"),
-        F.from_json(F.col("allocation"), T.MapType(T.StringType(), T.DoubleType())).alias("allocation"),
+        # pyspark annotates from_json's schema without MapType, which it accepts (and documents) all the same.
+        F.from_json(F.col("allocation"), T.MapType(T.StringType(), T.DoubleType())).alias("allocation"),  # type: ignore[arg-type]
         parse_date(F.col("start_date")).alias("start_date"),
         parse_date(F.col("end_date")).alias("end_date"),
         *metadata_columns(bronze),
