@@ -2,9 +2,10 @@
 
 Declared only when ``kafka_enabled``. Each run extracts from the offsets the table's last
 commit recorded to the end offsets fetched before reading (see :mod:`ingestion.kafka`);
-the new end offsets and Delta's idempotent-write id go into the same commit as the rows,
-so a crash anywhere before the commit re-reads the same range next time, and a retried
-commit of that range is a no-op.
+the new end offsets and Delta's idempotent-write id (its version derived from the start
+offsets) go into the same commit as the rows, so a crash anywhere before the commit re-reads
+the same range next time, and a retried or concurrent extract planned from the same offsets
+commits nothing: each offset lands exactly once.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def extract(context: BuildContext) -> TableOutput:
         ingest_records=records,
         note=f"Kafka {topic!r} offsets {plan.describe()}",
         commit_metadata=kafka.offsets_metadata(previous, plan),
-        txn=(kafka.txn_app_id(topic), plan.txn_version),
+        # The empty batch that creates the table carries no id: its version (the start offsets) is
+        # the one the first real extract, starting at the same offsets, needs.
+        txn=(kafka.txn_app_id(topic), plan.txn_version) if plan.pending else None,
     )
 
 

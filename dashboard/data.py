@@ -10,7 +10,7 @@ Why not ``lakehouse.delta_io.open_reader``: that module imports ``pyspark`` and
 ``delta`` at module level (it is also the Spark writer), which would put a JVM
 client library into the dashboard process. The few lines it takes to open a
 reader are repeated here on top of the same core helpers (``table_path``,
-``reader_uri``, ``s3_storage_options``).
+``reader_uri``, ``dashboard_storage_options``).
 
 Results are cached with ``st.cache_data`` for ``settings.dashboard_cache_seconds``.
 A missing table is never cached: the loader raises inside the cached function
@@ -147,10 +147,14 @@ def table_uri(settings: Settings, table_id: str) -> str:
 
 
 def _storage_options(settings: Settings) -> tuple[tuple[str, str], ...]:
-    """Hashable storage options; only object storage needs any (and then keys are required)."""
+    """Hashable storage options; only object storage needs any (and then keys are required).
+
+    The dashboard's own keys (``LAKEHOUSE_DASHBOARD_S3_*``, a read-only user) when set, else the
+    main ones: the dashboard never writes, so it need not be able to.
+    """
     if not is_object_path(settings.root):
         return ()
-    return tuple(sorted(settings.s3_storage_options().items()))
+    return tuple(sorted(settings.dashboard_storage_options().items()))
 
 
 _Key = tuple[str, tuple[tuple[str, str], ...]]

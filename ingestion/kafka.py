@@ -8,9 +8,16 @@ same plan reads exactly the same messages, however fast producers keep writing.
 Exactly once, without a second store: the end offsets are written into the user metadata
 of the very Delta commit that appends the rows, so data and position can never disagree
 (a crash before the commit leaves both unchanged; after it, both moved). On top, the write
-carries Delta's idempotent-write id (``txnAppId`` = the topic, ``txnVersion`` = the sum of
-the end offsets, which only grows), so a second writer of the same range, e.g. a retried
-task or a concurrent run that planned from the same offsets, commits nothing.
+carries Delta's idempotent-write id: ``txnAppId`` names the topic and ``txnVersion`` is the
+sum of the range's *start* offsets. Every extract starts where the last commit ended, so the
+versions of successive commits strictly grow, and Delta skips a write whose version is not
+above the table's. Two extracts planned from the same committed offsets (a retried task, or
+a concurrent run) therefore carry the same version whatever their end offsets: the second
+one to commit is a no-op, or, if both transactions are open at once, loses with Delta's
+``ConcurrentTransactionException``. An extract planned from offsets that another commit has
+moved past carries a lower version and is skipped too; the messages after that commit are
+read by the next extract, from the new offsets. (A version from the *end* offsets would let
+a second, overlapping extract that saw more messages commit the shared range again.)
 
 Messages deleted by retention before they were extracted cannot be recovered from Kafka;
 the extract stops with :class:`OffsetsLostError` instead of silently skipping them.
@@ -88,9 +95,19 @@ class ExtractPlan:
         return sum(r.messages for r in self.ranges)
 
     @property
+    def start_offsets(self) -> dict[int, int]:
+        return {r.partition: r.start for r in self.ranges}
+
+    @property
     def txn_version(self) -> int:
-        """Delta ``txnVersion``: end offsets only grow, so their sum strictly grows with every new message."""
-        return sum(self.end_offsets.values())
+        """Delta ``txnVersion``: the sum of the start offsets, i.e. of the offsets the last commit recorded.
+
+        Derived from where the range starts, not where it ends, so every extract planned from the
+        same committed offsets gets the same version and only the first commits. It strictly grows
+        from one committed extract to the next, since each starts at the previous one's ends and a
+        committed range holds at least one message.
+        """
+        return sum(self.start_offsets.values())
 
     def describe(self) -> str:
         return ", ".join(f"{r.partition}:{r.start}-{r.end}" for r in self.pending) or "nothing new"
@@ -220,7 +237,12 @@ def offsets_metadata(previous: Mapping[str, Mapping[str, int]], plan: ExtractPla
 
 
 def txn_app_id(topic: str) -> str:
-    return f"kafka:{topic}"
+    """Delta ``txnAppId`` of the extracts of ``topic``.
+
+    Not ``kafka:<topic>``: that id carried the sum of *end* offsets, which equals the next
+    extract's start sum and would make it look already written in a table committed before.
+    """
+    return f"kafka-from:{topic}"
 
 
 # --------------------------------------------------------------------------- reading

@@ -8,6 +8,11 @@ URL (``slack://``, ``mailto://``, ...) is used as given, so switching channel is
 An alert never raises: a dead webhook is logged and the run goes on (or fails) for its own
 reasons, since an alerting problem must not hide or replace the failure it reports.
 
+The webhook URL is a secret (``SecretStr``, like the S3 keys): chat and incident webhooks carry
+their token in the path or query, so whoever reads a log could post as the lakehouse. It is read
+in clear only here, and while an alert is sent the log records of apprise and urllib3 (which
+print the URL and the request path) and our own failure lines are redacted.
+
 Sales spikes are alerted once: ``gold.product_daily`` is rebuilt whole by each run, so the alert
 names the (date, product) spikes present in the version this run wrote and absent from the
 version before it, not every historic spike again on every run.
@@ -15,11 +20,13 @@ version before it, not every historic spike again on every run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 from lakehouse import delta_io
 from lakehouse.settings import Settings
@@ -38,6 +45,9 @@ SPIKE_COLUMN = "sales_spike"
 SPIKE_KEYS = ("date", "product_id")
 # One alert lists at most this many spikes; the rest are counted (a chat message, not a report).
 MAX_LISTED = 50
+REDACTED = "<redacted>"
+# Loggers that print the target URL or the request path while an alert is sent.
+CLIENT_LOGGERS = ("apprise", "urllib3.connectionpool")
 
 
 def apprise_url(url: str) -> str:
@@ -53,20 +63,76 @@ def apprise_url(url: str) -> str:
     return urlunsplit(("jsons" if parts.scheme == "https" else "json", parts.netloc, parts.path, query, ""))
 
 
+def secret_fragments(url: str) -> list[str]:
+    """The parts of ``url`` that may carry its secret, longest first: URL, path, segments, query values, user info.
+
+    The host (and port) is kept readable: it says where an alert failed to go and is no secret.
+    """
+    parts = urlsplit(url)
+    fragments = {url, apprise_url(url), parts.path, parts.query, *parts.path.split("/")}
+    fragments.update(re.split(r"[\s,]+", url))  # apprise splits an unparsable setting into such pieces
+    if parts.username or parts.password:
+        fragments.add(parts.netloc.rpartition("@")[0])
+    for _key, value in parse_qsl(parts.query, keep_blank_values=True):
+        fragments.update({value, quote(value, safe=""), quote_plus(value)})
+    public = {parts.hostname or "", parts.netloc.rpartition("@")[2]}
+    # Short pieces ("/", "hooks") are no secret and would garble every message.
+    return sorted((f for f in fragments if len(f) >= 6 and f not in public), key=len, reverse=True)
+
+
+def redact(text: str, fragments: Iterable[str]) -> str:
+    """``text`` with every fragment of the webhook URL replaced."""
+    for fragment in fragments:
+        text = text.replace(fragment, REDACTED)
+    return text
+
+
+class _Redact(logging.Filter):
+    """Rewrites a log record's message without the webhook's secret parts (it never drops a record)."""
+
+    def __init__(self, fragments: list[str]) -> None:
+        super().__init__()
+        self.fragments = fragments
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, self.fragments)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+@contextlib.contextmanager
+def _redacted_client_logs(fragments: list[str]) -> Iterator[None]:
+    """Redact the records apprise and urllib3 log while an alert is sent (they print URL and path)."""
+    loggers = [logging.getLogger(name) for name in CLIENT_LOGGERS]
+    flt = _Redact(fragments)
+    for logger in loggers:
+        logger.addFilter(flt)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(flt)
+
+
 def send(settings: Settings, title: str, body: str, kind: Kind = "warning") -> bool:
     """POST one alert; True when it was delivered, False when not configured or not delivered."""
-    if not settings.alert_webhook_url:
+    url = settings.alert_webhook_value()
+    if not url:
         return False
+    fragments = secret_fragments(url)
     try:
         import apprise
 
-        notifier = apprise.Apprise()
-        if not notifier.add(apprise_url(settings.alert_webhook_url)):
-            log.warning("alerts: alert_webhook_url is not a URL apprise can send to; alert not sent: %s", title)
-            return False
-        delivered = bool(notifier.notify(title=title, body=body, notify_type=kind))
+        with _redacted_client_logs(fragments):
+            notifier = apprise.Apprise()
+            if not notifier.add(apprise_url(url)):
+                log.warning("alerts: alert_webhook_url is not a URL apprise can send to; alert not sent: %s", title)
+                return False
+            delivered = bool(notifier.notify(title=title, body=body, notify_type=kind))
     except Exception as exc:  # an alerting problem must not mask what it reports
-        log.warning("alerts: sending %r failed: %s", title, exc)
+        log.warning("alerts: sending %r failed: %s", title, redact(str(exc), fragments))
         return False
     if not delivered:
         log.warning("alerts: the webhook did not accept the alert: %s", title)
@@ -118,7 +184,7 @@ def new_sales_spikes(settings: Settings, version: int) -> list[tuple[str, str]]:
 
 def sales_spikes(settings: Settings, run_id: str, results: Iterable[TableResult]) -> bool:
     """Alert on new sales spikes when this run wrote ``gold.product_daily``; True when an alert was delivered."""
-    if not settings.alert_webhook_url:
+    if not settings.alert_webhook_value():
         return False
     written = [r for r in results if r.table == SPIKE_TABLE and r.status == "written" and r.delta_version is not None]
     if not written:

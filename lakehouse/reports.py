@@ -20,6 +20,11 @@ Where things go:
 Results of the last ``data_docs_keep_runs`` runs are kept, so the site shows recent history while its
 rebuild time and size stay bounded. Every table with a suite gets a suite page, validated in this run
 or not. Nothing here raises into the run: a report that cannot be built is logged.
+
+The mirror deletes every object under its prefix that the local site lacks, so a prefix pointing at
+the lakehouse or the landing zone would delete tables or unread files. :func:`check_docs_location`
+refuses a site location that equals, contains or lies inside the root or the landing zone, before
+anything is rendered, listed or deleted.
 """
 
 from __future__ import annotations
@@ -62,6 +67,10 @@ CHECK_COLUMNS = ["table", "expectation", "column", "severity", "success", "unexp
 # --------------------------------------------------------------------------- where Data Docs live
 
 
+class DocsLocationError(ValueError):
+    """The Data Docs site would overlap the lakehouse root or the landing zone."""
+
+
 @dataclass(frozen=True)
 class DocsTarget:
     """Where the site is rendered, where readers find it, and where it is uploaded (object storage)."""
@@ -97,6 +106,42 @@ def docs_target(settings: Settings) -> DocsTarget:
     return DocsTarget(
         settings.cache_dir / "data_docs" / _slug(remote.bucket, remote.prefix), remote.uri(key, scheme="s3"), remote
     )
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """Whether two ``/``-separated prefixes are equal or one lies inside the other ('' is everything)."""
+    a, b = a.strip("/"), b.strip("/")
+    return not a or not b or a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def _site_overlap(site: str, other: str) -> bool:
+    """Whether a site location (local folder or object URI) overlaps ``other`` (root or landing)."""
+    if is_object_path(site) != is_object_path(other):
+        return False
+    if is_object_path(site):
+        ours, theirs = ObjectLocation.parse(site), ObjectLocation.parse(other)
+        return ours.bucket == theirs.bucket and _overlaps(ours.prefix, theirs.prefix)
+    return _overlaps(Path(site).resolve().as_posix(), Path(other).resolve().as_posix())
+
+
+def check_docs_location(settings: Settings, target: DocsTarget) -> None:
+    """Refuse a site that equals, contains or lies inside the lakehouse root or the landing zone.
+
+    The upload removes every object under its prefix that the local site lacks (and GX prunes pages
+    in a local site), so an overlapping location would delete tables or landing files. Pure string
+    and path logic: it runs before any client is created or anything is listed.
+    """
+    remote = target.upload_to
+    site = remote.uri(remote.prefix, scheme="s3") if remote is not None else str(target.build_dir)
+    for name, location in (
+        ("lakehouse root (LAKEHOUSE_ROOT)", settings.root),
+        ("landing zone (LAKEHOUSE_LANDING)", settings.landing),
+    ):
+        if _site_overlap(site, location):
+            raise DocsLocationError(
+                f"Data Docs location {site} overlaps the {name} {location}: syncing the site deletes what "
+                "the site lacks there. Set LAKEHOUSE_DATA_DOCS_DIR to a folder or s3://bucket/prefix outside both"
+            )
 
 
 def gx_project_dir(settings: Settings) -> Path:
@@ -203,6 +248,7 @@ def build_data_docs(
     of the suites are rendered; the index is rebuilt over everything kept.
     """
     target = docs_target(settings)
+    check_docs_location(settings, target)
     context = _file_context(settings, target)
     run_time = run_time.replace(tzinfo=dt.UTC) if run_time.tzinfo is None else run_time
     changed = [*_put_suites(context, suites), *_store_validations(context, run_id, run_time, validations)]
@@ -234,7 +280,9 @@ def upload_site(settings: Settings, build_dir: Path, remote: ObjectLocation) -> 
 
     Returns how many files were uploaded. Unchanged files are recognised by their MD5, which is
     the ETag of an object uploaded in one part (every Data Docs file is far below the part size).
+    Raises :class:`DocsLocationError`, before any request, when ``remote`` overlaps root or landing.
     """
+    check_docs_location(settings, DocsTarget(build_dir, remote.uri(remote.prefix, scheme="s3"), remote))
     client = _minio_client(settings)
     prefix = f"{remote.prefix}/" if remote.prefix else ""
     existing = {

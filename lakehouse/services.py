@@ -500,6 +500,79 @@ def ensure_bucket(settings: Settings) -> bool:
     return True
 
 
+def readonly_policy(bucket: str) -> dict[str, Any]:
+    """An IAM policy that lists and reads ``bucket`` and nothing else (no put, no delete, no other bucket)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{bucket}"],
+            },
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{bucket}/*"]},
+        ],
+    }
+
+
+def readonly_policy_name(bucket: str) -> str:
+    return f"lakehouse-readonly-{bucket}"
+
+
+def _dashboard_credentials(settings: Settings) -> tuple[str, str] | None:
+    """The dashboard's own MinIO user and password, checked; None when it has none of its own."""
+    if not settings.has_dashboard_keys:
+        return None
+    user, password = settings.dashboard_s3_keys()
+    if user == settings.s3_access_key_value():
+        return None  # the main user itself: nothing to restrict
+    if len(user) < 3 or len(password) < 8:
+        raise SettingsError(
+            "MinIO needs LAKEHOUSE_DASHBOARD_S3_ACCESS_KEY of at least 3 characters and "
+            "LAKEHOUSE_DASHBOARD_S3_SECRET_KEY of at least 8 (see .env.example)."
+        )
+    return user, password
+
+
+def ensure_readonly_user(settings: Settings) -> str | None:
+    """Create (or update) the dashboard's read-only MinIO user on ``settings.s3_bucket``; its name, or None.
+
+    The dashboard only reads, so it gets a user of its own whose policy allows listing and reading
+    the lakehouse bucket and nothing more: a bug or a compromised dashboard host cannot write or
+    delete. Needs ``LAKEHOUSE_DASHBOARD_S3_ACCESS_KEY`` / ``_SECRET_KEY``; without them (or with the
+    main keys repeated) there is no separate user to create and None is returned. Idempotent: run
+    by every ``lakehouse up``, it resets the user's secret to the configured one and re-attaches
+    the policy. Uses MinIO's admin API with the root credentials (the main keys).
+    """
+    from minio import MinioAdmin
+    from minio.credentials import StaticProvider
+    from minio.error import MinioAdminException
+
+    credentials = _dashboard_credentials(settings)
+    if credentials is None:
+        return None
+    user, password = credentials
+    parts = urlsplit(settings.s3_endpoint)
+    root_user, root_password = _minio_credentials(settings)
+    admin = MinioAdmin(
+        endpoint=parts.netloc,
+        credentials=StaticProvider(root_user, root_password),
+        secure=parts.scheme == "https",
+        region=settings.s3_region,
+    )
+    policy = readonly_policy_name(settings.s3_bucket)
+    try:
+        admin.policy_add(policy, policy=readonly_policy(settings.s3_bucket))
+        admin.user_add(user, password)
+        admin.policy_set(policy, user=user)
+    except MinioAdminException as exc:
+        raise ServiceError(
+            f"could not create the dashboard's read-only user on MinIO at {settings.s3_endpoint}: {exc}"
+        ) from exc
+    log.info("MinIO user %s may read bucket %s (policy %s)", user, settings.s3_bucket, policy)
+    return user
+
+
 # --------------------------------------------------------------------------- Kafka
 
 
@@ -872,6 +945,7 @@ def up(settings: Settings, services: list[str] | None = None, spark_cluster: boo
         raise ServiceError(f"unknown service(s) {', '.join(unknown)}; expected some of {', '.join(SERVICES)}")
     if "minio" in wanted:
         _minio_credentials(settings)
+        _dashboard_credentials(settings)
     started: list[ServiceStatus] = []
     for name in SERVICES:  # fixed order: stores first
         if name not in wanted:
@@ -880,6 +954,7 @@ def up(settings: Settings, services: list[str] | None = None, spark_cluster: boo
             install_minio(settings)
             started.append(start_minio(settings))
             ensure_bucket(settings)
+            ensure_readonly_user(settings)
         elif name == "kafka":
             install_kafka(settings)
             started.append(start_kafka(settings))

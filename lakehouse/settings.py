@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     s3_secret_key: SecretStr | None = None
     s3_region: str = "us-east-1"
     s3_bucket: str = "lakehouse"
+    dashboard_s3_access_key: SecretStr | None = Field(
+        None,
+        description="Object-store key of the dashboard's own read-only user (`lakehouse up` creates it on MinIO); "
+        "unset: the dashboard uses LAKEHOUSE_S3_ACCESS_KEY.",
+    )
+    dashboard_s3_secret_key: SecretStr | None = Field(
+        None, description="Secret key of the dashboard's read-only user (at least 8 characters for MinIO)."
+    )
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic: str = "clickstream"
@@ -101,7 +109,11 @@ class Settings(BaseSettings):
     volume_window: int = Field(
         7, ge=1, description="The volume monitor compares a table's last write with the mean of this many before it."
     )
-    alert_webhook_url: str | None = None
+    alert_webhook_url: SecretStr | None = Field(
+        None,
+        description="Where alerts are POSTed (or any apprise URL). A secret: webhook URLs carry their token in "
+        "the path or query, so it is never shown in a repr, a log line or an error.",
+    )
     data_docs_dir: str | None = Field(
         None,
         description="Great Expectations Data Docs site: a folder or s3://bucket/prefix "
@@ -133,6 +145,15 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _dashboard_keys_come_in_pairs(self) -> Settings:
+        if (self.dashboard_s3_access_key is None) != (self.dashboard_s3_secret_key is None):
+            raise SettingsError(
+                "Set both LAKEHOUSE_DASHBOARD_S3_ACCESS_KEY and LAKEHOUSE_DASHBOARD_S3_SECRET_KEY (the dashboard's "
+                "read-only user), or neither (the dashboard then uses LAKEHOUSE_S3_ACCESS_KEY / _SECRET_KEY)."
+            )
+        return self
+
     @property
     def uses_object_storage(self) -> bool:
         return is_object_path(self.root) or is_object_path(self.landing)
@@ -154,11 +175,40 @@ class Settings(BaseSettings):
         return self.cache_dir / "services"
 
     def s3_storage_options(self) -> dict[str, str]:
-        """Options for delta-rs / object-store readers (dashboard, checks without a JVM)."""
+        """Options for delta-rs / object-store readers (checks without a JVM), with the main keys."""
+        return self._storage_options(
+            self._secret(self.s3_access_key, "LAKEHOUSE_S3_ACCESS_KEY"),
+            self._secret(self.s3_secret_key, "LAKEHOUSE_S3_SECRET_KEY"),
+        )
+
+    @property
+    def has_dashboard_keys(self) -> bool:
+        """Whether the dashboard has read-only keys of its own (else it reads with the main keys)."""
+        return self.dashboard_s3_access_key is not None and self.dashboard_s3_secret_key is not None
+
+    def dashboard_s3_keys(self) -> tuple[str, str]:
+        """(access key, secret key) the dashboard reads with: its own read-only user's, else the main ones.
+
+        The dashboard only reads, so a deployment can give it a user that cannot write or delete:
+        a bug or a compromised dashboard host then cannot damage the lakehouse.
+        """
+        if self.dashboard_s3_access_key is not None and self.dashboard_s3_secret_key is not None:
+            return self.dashboard_s3_access_key.get_secret_value(), self.dashboard_s3_secret_key.get_secret_value()
+        return self.s3_access_key_value(), self.s3_secret_key_value()
+
+    def dashboard_storage_options(self) -> dict[str, str]:
+        """delta-rs options for the dashboard's reads: :meth:`s3_storage_options` with :meth:`dashboard_s3_keys`."""
+        return self._storage_options(*self.dashboard_s3_keys())
+
+    def alert_webhook_value(self) -> str | None:
+        """The alert webhook URL in clear, for the one place that sends to it (``lakehouse.alerts``)."""
+        return None if self.alert_webhook_url is None else self.alert_webhook_url.get_secret_value() or None
+
+    def _storage_options(self, access_key: str, secret_key: str) -> dict[str, str]:
         return {
             "AWS_ENDPOINT_URL": self.s3_endpoint,
-            "AWS_ACCESS_KEY_ID": self._secret(self.s3_access_key, "LAKEHOUSE_S3_ACCESS_KEY"),
-            "AWS_SECRET_ACCESS_KEY": self._secret(self.s3_secret_key, "LAKEHOUSE_S3_SECRET_KEY"),
+            "AWS_ACCESS_KEY_ID": access_key,
+            "AWS_SECRET_ACCESS_KEY": secret_key,
             "AWS_REGION": self.s3_region,
             "AWS_ALLOW_HTTP": "true" if self.s3_endpoint.startswith("http://") else "false",
             "AWS_S3_ALLOW_UNSAFE_RENAME": "true",

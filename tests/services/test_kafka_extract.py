@@ -8,14 +8,17 @@ kill shows that nothing between reading and the Delta commit leaves a trace.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +30,7 @@ from ingestion import kafka
 from ingestion.kafka import ExtractPlan, KafkaSourceError, OffsetsLostError, PartitionRange
 from lakehouse import delta_io
 from lakehouse.generate import iter_clickstream
-from lakehouse.runner import BuildContext, Pipeline, TableResult
+from lakehouse.runner import Pipeline, TableResult
 from lakehouse.services import ServiceStatus
 from lakehouse.settings import Settings
 from lakehouse.storage import table_path
@@ -70,7 +73,8 @@ def _expected_offsets(settings: Settings) -> list[tuple[int, int]]:
 def test_plan_starts_at_the_committed_offset_or_the_earliest_available() -> None:
     plan = kafka.plan_extract("t", {0: 5}, {0: (0, 9), 1: (3, 7)})
     assert plan.ranges == (PartitionRange(0, 5, 9), PartitionRange(1, 3, 7))
-    assert plan.messages == 8 and plan.txn_version == 16
+    # The idempotent-write version comes from where the range starts: the offsets the last commit recorded.
+    assert plan.messages == 8 and plan.txn_version == 5 + 3
     assert kafka.offsets_metadata({"other": {"0": 4}}, plan) == {
         "kafka_offsets": {"other": {"0": 4}, "t": {"0": 9, "1": 7}}
     }
@@ -89,7 +93,7 @@ def test_plan_refuses_lost_and_rewound_offsets() -> None:
 
 @pytest.mark.services
 def test_extract_is_bounded_incremental_and_idempotent(
-    kafka_broker: ServiceStatus, spark: SparkSession, tmp_path: Path
+    kafka_broker: ServiceStatus, spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     topic = _topic()
     settings = _settings(tmp_path, kafka_broker, topic)
@@ -114,20 +118,103 @@ def test_extract_is_bounded_incremental_and_idempotent(
     ends = {p: high for p, (_low, high) in kafka.fetch_watermarks(settings, topic).items()}
     metadata = json.loads(DeltaTable(path).history(1)[0]["userMetadata"])
     assert metadata["kafka_offsets"] == {topic: {str(p): end for p, end in ends.items()}}
-    assert DeltaTable(path).transaction_version(kafka.txn_app_id(topic)) == sum(ends.values()) == n + m
+    # The second extract started at the first one's ends: n offsets in all.
+    assert DeltaTable(path).transaction_version(kafka.txn_app_id(topic)) == n
 
     again = _extract(spark, settings)
     assert again.status == "skipped" and again.delta_version == 1
 
     # A second writer planned from the same offsets (a retry, or a concurrent run) commits nothing.
+    stale = kafka.all_committed_offsets(settings, path)
     kafka.publish_messages(settings, topic, [("u-late", json.dumps({**EVENTS[0], "event_id": "e-late"}))])
-    pipeline = Pipeline(settings, spark)
-    table = pipeline.catalog.get(TABLE)
-    stale = table.build(BuildContext(pipeline, table, {}, {}))
     assert _extract(spark, settings).delta_version == 2
-    pipeline._write(table, stale, {"run_id": pipeline.run_id})  # the runner's own write path
+    with _planned_from(monkeypatch, stale):
+        _extract(spark, settings)  # the runner's own build and write path
     assert delta_io.table_version(settings, path) == 2
     assert len(_offsets(spark, settings)) == n + m + 1
+
+
+@contextlib.contextmanager
+def _planned_from(monkeypatch: pytest.MonkeyPatch, offsets: dict[str, dict[str, int]]) -> Iterator[None]:
+    """Extracts plan from ``offsets``, as a retried task or a run that read the table earlier would."""
+    with monkeypatch.context() as patch:
+        patch.setattr(kafka, "all_committed_offsets", lambda *_args: offsets)
+        yield
+
+
+def _is_concurrent_conflict(exc: BaseException) -> bool:
+    return "ConcurrentTransaction" in f"{type(exc).__name__} {exc}"
+
+
+@pytest.mark.services
+def test_overlapping_and_concurrent_extracts_write_each_offset_once(
+    kafka_broker: ServiceStatus, spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topic = _topic()
+    settings = _settings(tmp_path, kafka_broker, topic)
+    path = _bronze_path(settings)
+    kafka.ensure_topic(settings, topic, partitions=2)
+    kafka.publish_messages(settings, topic, kafka.event_messages(EVENTS[:100]))
+    assert _extract(spark, settings).delta_version == 0
+    before = kafka.all_committed_offsets(settings, path)
+    kafka.publish_messages(settings, topic, kafka.event_messages(EVENTS[100:200]))
+    assert _extract(spark, settings).delta_version == 1
+
+    # A retry of that extract, planned from the offsets before it committed, sees 50 more messages:
+    # its range overlaps the committed one and goes further. It must not write the shared range again
+    # (a version from the end offsets would have let it commit 100..249, doubling 100..199).
+    kafka.publish_messages(settings, topic, kafka.event_messages(EVENTS[200:250]))
+    with _planned_from(monkeypatch, before):
+        _extract(spark, settings)
+    assert delta_io.table_version(settings, path) == 1
+    assert len(_offsets(spark, settings)) == 200
+
+    # Two extracts at once from the same committed offsets, the second seeing more messages than the first.
+    kafka.publish_messages(settings, topic, kafka.event_messages(EVENTS[250:280]))
+    real_fetch = kafka.fetch_watermarks
+    first_planned, both_planned = threading.Event(), threading.Barrier(2, timeout=120)
+    order: list[int] = []
+    lock = threading.Lock()
+
+    def planned_together(*args: object, **kwargs: object) -> dict[int, tuple[int, int]]:
+        with lock:
+            index = len(order)
+            order.append(index)
+        if index == 0:
+            marks = real_fetch(*args, **kwargs)  # type: ignore[arg-type]
+            first_planned.set()
+        else:
+            assert first_planned.wait(120)
+            kafka.publish_messages(settings, topic, kafka.event_messages(EVENTS[280:]))
+            marks = real_fetch(*args, **kwargs)  # type: ignore[arg-type]
+        both_planned.wait()  # both read the committed offsets before either writes
+        return marks
+
+    outcomes: list[TableResult | BaseException] = []
+
+    def extract_in_thread() -> None:
+        try:
+            outcomes.append(_extract(spark, settings))
+        except Exception as exc:  # the loser of a concurrent commit raises; checked below
+            outcomes.append(exc)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(kafka, "fetch_watermarks", planned_together)
+        threads = [threading.Thread(target=extract_in_thread) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+    assert len(outcomes) == 2, outcomes
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    assert all(_is_concurrent_conflict(e) for e in errors), errors
+    assert delta_io.table_version(settings, path) == 2, "exactly one of the two extracts commits"
+
+    # Whatever the loser had seen beyond the winner's range, the next extract picks it up, once.
+    _extract(spark, settings)
+    offsets = _offsets(spark, settings)
+    assert len(offsets) == len(EVENTS) == len(set(offsets))
+    assert offsets == _expected_offsets(settings)
 
 
 CRASHING_EXTRACT = textwrap.dedent(
