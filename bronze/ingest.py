@@ -37,9 +37,10 @@ def has_new_files(settings: Settings, table_id: str, sources: list[Source]) -> b
     Listing and the ops tables need no Spark: a rerun with nothing new (an unchanged rejected
     file included) is decided before a JVM starts.
     """
+    store = landing_store(settings)
+    store.check()  # a missing landing folder fails here, before Spark starts
     if not table_exists(settings, table_id):
         return True
-    store = landing_store(settings)
     for source in sources:
         seen = _seen(settings, source)
         if any((f.path, f.checksum) not in seen for f in store.list(source.glob)):

@@ -44,6 +44,10 @@ CHUNK_BYTES = 1 << 20
 
 
 class LandingStore(Protocol):
+    def check(self) -> None:
+        """Raise :class:`LandingError` when the landing zone is not there at all (cheap, before any listing)."""
+        ...
+
     def list(self, pattern: str) -> list[LandingFile]: ...
 
     def read_bytes(self, file: LandingFile, limit: int | None = None) -> bytes: ...
@@ -86,6 +90,14 @@ class LocalLanding:
         self.root = Path(root).resolve()
         self.settle_seconds = settle_seconds
 
+    def check(self) -> None:
+        if not self.root.is_dir():
+            # Not "nothing landed yet" (an empty folder says that): a mistyped LAKEHOUSE_LANDING
+            # or an unmounted disk must not pass as a successful run with empty tables.
+            raise LandingError(
+                f"landing folder {self.root} does not exist: create it, or point LAKEHOUSE_LANDING at the right one"
+            )
+
     def list(self, pattern: str) -> list[LandingFile]:
         """Files matching ``pattern``, without hidden/temporary names and files still being written.
 
@@ -93,8 +105,7 @@ class LocalLanding:
         landing folder is not atomic, and hashing or reading it mid-copy would ingest (or reject)
         a truncated file. Checked before hashing, so a growing file is not read at all.
         """
-        if not self.root.is_dir():
-            return []
+        self.check()
         found = []
         now = time.time()
         for path in self.root.rglob("*"):
@@ -138,6 +149,9 @@ class MinioLanding:
             secure=endpoint.startswith("https://"),
             region=settings.s3_region,
         )
+
+    def check(self) -> None:
+        """Nothing to check up front: an unreachable endpoint or bucket fails the listing with its reason."""
 
     def _key(self, relative: str) -> str:
         return f"{self.location.prefix}/{relative}" if self.location.prefix else relative
