@@ -368,6 +368,14 @@ class Pipeline:
         finally:
             context.release()
         version = delta_io.table_version(self.settings, path)
+        if output.txn is not None and version == facts.version:
+            # Delta skipped the append: its idempotent write id says this batch is already in the
+            # table (a retried or concurrent duplicate). Nothing was written, nothing is logged.
+            message = f"already committed (write id {output.txn[0]} {output.txn[1]})"
+            return self._record(TableResult(table.id, table.layer, "skipped", version, message=message), started)
+        if output.ingest_records:
+            with self._records_lock:
+                self._ingest_records.extend(output.ingest_records)  # the ingest log, one commit in finish
         ledger = output.ledger
         result = TableResult(
             table.id,
@@ -441,9 +449,6 @@ class Pipeline:
                 replace_schema=self.full_refresh,
                 change_feed=table.change_feed,
             )
-        if output.ingest_records:
-            with self._records_lock:
-                self._ingest_records.extend(output.ingest_records)  # the ingest log, one commit in finish
 
     def _write_quarantine(
         self, table: TableDef, quarantine: DataFrame, ledger: Ledger | None, versions: dict[str, int | None]
