@@ -504,7 +504,8 @@ class Pipeline:
         if not dates:
             # Nothing moved, but the commit must still record the new input versions (an empty
             # replace commits nothing in Delta): rewrite the latest date with its identical rows.
-            latest = data.agg({date: "max"}).first()[0]
+            row = data.agg({date: "max"}).first()
+            latest = row[0] if row is not None else None
             if latest is None:
                 return data, None
             dates = [latest]
