@@ -34,6 +34,11 @@ from lakehouse.storage import table_path
 log = logging.getLogger(__name__)
 
 WATERMARK_KEY = "inputs"
+# A MERGE target above this size is probed for updates first (about a second) so that a batch of new
+# keys takes Delta's insert-only path, which rewrites no file. Below it the probe costs more than
+# rewriting the few small files a full MERGE touches (measured on the demo: 60-row products merge
+# 1.2 s faster without it, the 1.5 MB silver.events 1.6 s slower).
+MERGE_PROBE_MIN_BYTES = 1024 * 1024
 
 
 def _now() -> dt.datetime:
@@ -435,8 +440,7 @@ class Pipeline:
                 update_condition=table.merge_condition,
                 partition_by=table.partition_by,
                 user_metadata=metadata,
-                # A small target's file is cheaper to rewrite than to probe for updates first.
-                probe_updates=facts.size_bytes > self.settings.small_table_bytes,
+                probe_updates=facts.size_bytes > MERGE_PROBE_MIN_BYTES,
                 change_feed=table.change_feed,
             )
         else:

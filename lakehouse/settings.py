@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     small_table_bytes: int = Field(
         64 * 1024 * 1024,
         ge=0,
-        description="Tables up to this size are rewritten whole (gold) or merged without the update probe.",
+        description="A gold table up to this size is replaced whole on an incremental run (no changed-dates pass).",
     )
     narrow_input_bytes: int = Field(
         8 * 1024 * 1024,
