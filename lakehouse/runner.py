@@ -689,8 +689,11 @@ def tables_with_work(settings: Settings, catalog: Catalog, tables: Iterable[str]
     """
     wanted = set(tables) if tables is not None else None
     checker = Pipeline(settings, None, catalog=catalog)  # type: ignore[arg-type]  # metadata reads only
+    needed = _with_upstream(catalog, wanted) if wanted is not None else None
     busy: set[str] = set()
     for table in catalog:
+        if needed is not None and table.id not in needed:
+            continue  # neither asked for nor upstream of what was: its sources need not even be there
         if table.inputs:
             versions, watermarks = checker._input_state(table)
             upstream_busy = any(i in busy for i in table.inputs)
@@ -702,6 +705,18 @@ def tables_with_work(settings: Settings, catalog: Catalog, tables: Iterable[str]
         elif table.has_new_input is None or table.has_new_input(settings):
             busy.add(table.id)
     return [t.id for t in catalog if t.id in busy and (wanted is None or t.id in wanted)]
+
+
+def _with_upstream(catalog: Catalog, tables: set[str]) -> set[str]:
+    """``tables`` and every table they read, directly or not."""
+    found, pending = set(), list(tables)
+    while pending:
+        table_id = pending.pop()
+        if table_id in found:
+            continue
+        found.add(table_id)
+        pending.extend(catalog.get(table_id).inputs)
+    return found
 
 
 class _Stopwatch:

@@ -273,16 +273,17 @@ def test_silver_gold_deployment_runs_through_the_server(
 def test_maintenance_deployment_compacts_tables(
     served: Path, client: SyncPrefectClient, deploy_env: dict[str, str]
 ) -> None:
-    ingest_log = Path(deploy_env["LAKEHOUSE_ROOT"]) / "ops" / "ingest_log"
-    files_before = len(DeltaTable(str(ingest_log)).file_uris())
-    assert files_before > 1  # one append per bronze table
+    # One append per run: the fixture's bronze run and the silver-gold deployment's run above.
+    runs_table = Path(deploy_env["LAKEHOUSE_ROOT"]) / "ops" / "pipeline_runs"
+    files_before = len(DeltaTable(str(runs_table)).file_uris())
+    assert files_before > 1
 
     with temporary_settings(updates={PREFECT_API_URL: deploy_env["PREFECT_API_URL"]}):
         # The weekly deployment's flow, narrowed to one table: VACUUM lists every file of a table,
         # and all 25 tables would cost minutes here without testing anything more.
-        flow_run = _run("maintenance/maintenance-weekly", served, {"tables": ["ops.ingest_log"]})
+        flow_run = _run("maintenance/maintenance-weekly", served, {"tables": ["ops.pipeline_runs"]})
 
-    table = DeltaTable(str(ingest_log))
+    table = DeltaTable(str(runs_table))
     assert "OPTIMIZE" in [commit.get("operation") for commit in table.history(3)]
     assert len(table.file_uris()) == 1
     artifacts = client.read_artifacts(
@@ -290,4 +291,4 @@ def test_maintenance_deployment_compacts_tables(
         flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])),
     )
     assert len(artifacts) == 1
-    assert "ops.ingest_log" in str(artifacts[0].data)
+    assert "ops.pipeline_runs" in str(artifacts[0].data)
