@@ -33,7 +33,7 @@ from tests.services.lakehouse_runs import DAILY_KPIS_LINEAGE, LAKEHOUSE_BIN, chi
 TABLES = (*DAILY_KPIS_LINEAGE, "quarantine.events", "quarantine.order_lines")
 # Columns that name the run or the moment that wrote a row: everything else must match.
 RUN_COLUMNS = {"_ingest_ts", "_ingest_batch_id", "_run_id", "_quarantined_at"}
-KILLS = 3
+KILLS = 2
 
 
 def _content(settings: Settings, table_id: str) -> list[tuple[Any, ...]]:
