@@ -544,7 +544,8 @@ def run_pipeline(
     Returns the report, the wall time and, per table, the wall and CPU seconds of this process tree
     around ``run_table`` (CPU is what the table cost whatever the other users' load).
     """
-    from lakehouse.runner import Pipeline, RunReport
+    from lakehouse.model import RunReport
+    from lakehouse.runner import Pipeline
 
     pipeline = Pipeline(settings, spark, gate=CountOnlyGate() if gate == "count" else None)  # type: ignore[arg-type]
     started = time.perf_counter()

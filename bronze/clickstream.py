@@ -22,7 +22,8 @@ from ingestion.readers import bronze_schema
 from ingestion.sources import Source
 from lakehouse import delta_io, ops
 from lakehouse.catalog import TableDef
-from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
 from lakehouse.settings import Settings
 from lakehouse.storage import table_path
 

@@ -20,7 +20,8 @@ from ingestion.readers import Rejection, bronze_schema, read_files
 from ingestion.sources import Source
 from lakehouse import ops
 from lakehouse.delta_io import table_exists
-from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
 from lakehouse.settings import Settings
 
 log = logging.getLogger(__name__)

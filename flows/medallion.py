@@ -39,7 +39,8 @@ from prefect.tasks import Task, exponential_backoff
 from lakehouse import reports
 from lakehouse.catalog import TableDef
 from lakehouse.lease import hold_lease
-from lakehouse.runner import Pipeline, TableResult
+from lakehouse.model import TableResult
+from lakehouse.runner import Pipeline
 from lakehouse.settings import Settings, load_settings
 from lakehouse.spark import create_spark_session
 from lakehouse.transient import is_transient

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from expectations import gold_category_daily
 from lakehouse.catalog import TableDef
-from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
 from transforms.category_daily import category_daily
 
 

@@ -11,7 +11,8 @@ from pyspark.sql import functions as F
 from expectations import gold_daily_kpis
 from gold.narrow import Changes, dates_predicate, dates_to_rebuild
 from lakehouse.catalog import TableDef
-from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
 from transforms import narrowing
 from transforms.kpis import daily_kpis
 

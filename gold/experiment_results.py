@@ -18,7 +18,8 @@ from pyspark.sql import types as T
 
 from expectations import gold_experiment_results
 from lakehouse.catalog import TableDef
-from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
 from transforms.experiments import exposed_user_outcomes, variant_summary
 from transforms.stats import experiment_statistics
 

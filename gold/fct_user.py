@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from expectations import gold_fct_user
 from lakehouse.catalog import TableDef
-from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
 from transforms.fct_user import fct_user
 
 

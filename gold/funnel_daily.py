@@ -12,7 +12,8 @@ from pyspark.sql import functions as F
 from expectations import gold_funnel_daily
 from gold.narrow import dates_predicate, dates_to_rebuild
 from lakehouse.catalog import TableDef
-from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
 from transforms import narrowing
 from transforms.funnel_daily import funnel_daily
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from expectations import gold_retention_cohorts
 from lakehouse.catalog import TableDef
-from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
 from transforms.retention_cohorts import retention_cohorts
 
 

@@ -33,8 +33,8 @@ from lakehouse.settings import Settings
 from lakehouse.storage import table_path
 
 if TYPE_CHECKING:
+    from lakehouse.model import TableResult
     from lakehouse.quality import GateFailed
-    from lakehouse.runner import TableResult
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from lakehouse.model import TableOutput
     from lakehouse.quality import Check
-    from lakehouse.runner import BuildContext, TableOutput
     from lakehouse.settings import Settings
 
 Layer = Literal["bronze", "silver", "gold"]
@@ -38,7 +38,9 @@ class TableDef:
     layer: Layer
     name: str
     grain: str
-    build: Callable[[BuildContext], TableOutput]
+    # Called with the run's ``lakehouse.runner.BuildContext`` (not imported here: the runner
+    # imports the catalog, and a declaration must load without the engine).
+    build: Callable[[Any], TableOutput]
     inputs: tuple[str, ...] = ()
     # Tables a check of this one reads (``BuildContext.read_reference``) but the build does not:
     # built before it in the same run when both run, without being inputs (their changes trigger

@@ -164,7 +164,7 @@ def _print_summary(settings: Settings, catalog, rows: list[dict] | None) -> None
     if rows is None:
         typer.echo(NOTHING_NEW)
         return
-    from lakehouse.runner import TableResult
+    from lakehouse.model import TableResult
     from lakehouse.summary import format_summary, summarize
 
     results = [TableResult(r["table"], r["table"].split(".")[0], r["status"], r["delta_version"]) for r in rows]

@@ -50,7 +50,7 @@ from lakehouse.storage import ObjectLocation, table_path
 
 if TYPE_CHECKING:
     from lakehouse.catalog import Catalog
-    from lakehouse.runner import TableResult
+    from lakehouse.model import TableResult
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark import StorageLevel
@@ -27,7 +26,8 @@ from pyspark.sql import functions as F
 
 from lakehouse import alerts, delta_io, ops, schema_policy
 from lakehouse.catalog import Catalog, TableDef, load_catalog
-from lakehouse.quality import Check, CheckResult, GateFailed, QualityGate, raise_on_critical
+from lakehouse.model import Ledger, RunReport, TableOutput, TableResult
+from lakehouse.quality import CheckResult, GateFailed, QualityGate, raise_on_critical
 from lakehouse.settings import Settings
 from lakehouse.storage import table_path
 
@@ -47,69 +47,6 @@ def _now() -> dt.datetime:
 
 def new_run_id(at: dt.datetime) -> str:
     return f"{at:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}"
-
-
-@dataclass
-class Ledger:
-    """Row accounting of one hop: rows_in = rows_out + quarantined + deduplicated."""
-
-    rows_in: int
-    rows_out: int
-    quarantined: int
-    deduplicated: int
-    by_rule: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def balanced(self) -> bool:
-        return self.rows_in == self.rows_out + self.quarantined + self.deduplicated
-
-
-@dataclass
-class TableOutput:
-    """What a build function hands back; ``data=None`` means there is nothing new to write."""
-
-    data: DataFrame | None
-    quarantine: DataFrame | None = None
-    ledger: Ledger | None = None
-    replace_where: str | None = None
-    ingest_records: list[ops.IngestRecord] = field(default_factory=list)
-    note: str | None = None
-    # Extra keys for the commit's user metadata (e.g. Kafka offsets): they commit atomically with the data.
-    commit_metadata: dict[str, Any] = field(default_factory=dict)
-    # Delta idempotent-write id (app id, version) for append tables: a retried write of the same batch is a no-op.
-    txn: tuple[str, int] | None = None
-    # Checks only the build can state, because they compare with another table at this run's pinned
-    # version: referential integrity value sets, reconciliation totals. Gated with the table's suite.
-    checks: list[Check] = field(default_factory=list)
-
-
-@dataclass
-class TableResult:
-    table: str
-    layer: str
-    status: str  # written | skipped | failed
-    delta_version: int | None
-    rows_written: int | None = None
-    quarantined: int | None = None
-    deduplicated: int | None = None
-    checks: list[CheckResult] = field(default_factory=list)
-    message: str | None = None
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def checks_passed(self) -> int:
-        return sum(1 for c in self.checks if c.success)
-
-
-@dataclass
-class RunReport:
-    run_id: str
-    results: list[TableResult]
-    failed: GateFailed | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.failed is None
 
 
 class BuildContext:

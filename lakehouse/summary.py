@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from lakehouse import delta_io
 from lakehouse.catalog import Catalog
-from lakehouse.runner import TableResult
+from lakehouse.model import TableResult
 from lakehouse.settings import Settings
 from lakehouse.storage import table_path
 

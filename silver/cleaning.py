@@ -19,7 +19,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse.catalog import TableDef
-from lakehouse.runner import BuildContext, Ledger, TableOutput
+from lakehouse.model import Ledger, TableOutput
+from lakehouse.runner import BuildContext
 from transforms.latest import LATER_INGESTED_WINS, latest_per_key
 from transforms.rules import REASON, RULE, RowRule, failing, flag_first_failure, passing
 

@@ -13,7 +13,8 @@ from functools import partial
 from expectations import silver_events
 from lakehouse.catalog import TableDef
 from lakehouse.contract import EVENT_COLUMNS
-from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
 from lakehouse.settings import Settings
 from silver.cleaning import Cleaning, build_cleaned
 from transforms import events as t

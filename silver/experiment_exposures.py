@@ -12,7 +12,8 @@ from pyspark.sql import functions as F
 
 from expectations import silver_experiment_exposures
 from lakehouse.catalog import TableDef
-from lakehouse.runner import BuildContext, Ledger, TableOutput
+from lakehouse.model import Ledger, TableOutput
+from lakehouse.runner import BuildContext
 from transforms.experiments import exposure_events, first_exposures
 
 KEYS = ("user_id", "experiment_id")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from expectations import silver_order_lines
 from lakehouse.catalog import TableDef
 from lakehouse.contract import ORDER_COLUMNS
-from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
 from silver.cleaning import Cleaning, build_cleaned
 from transforms import orders as t
 

@@ -6,7 +6,8 @@ from functools import partial
 
 from expectations import silver_stock
 from lakehouse.catalog import TableDef
-from lakehouse.runner import BuildContext, TableOutput
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
 from silver.cleaning import Cleaning, build_cleaned
 from transforms import stock as t
 from transforms.latest import LATER_INGESTED_WINS, latest_per_key

@@ -12,7 +12,8 @@ from pyspark.sql import SparkSession
 
 from lakehouse import delta_io
 from lakehouse.generate import GenerationSummary, generate_landing
-from lakehouse.runner import Pipeline, RunReport
+from lakehouse.model import RunReport
+from lakehouse.runner import Pipeline
 from lakehouse.settings import Settings
 from lakehouse.storage import table_path
 from tests.conftest import make_settings

@@ -25,9 +25,10 @@ from lakehouse import monitors, reports
 from lakehouse.catalog import Catalog, TableDef, load_catalog
 from lakehouse.cli import app
 from lakehouse.generate import generate_landing
+from lakehouse.model import RunReport, TableOutput
 from lakehouse.ops import read_ops
 from lakehouse.quality import GateFailed, critical, suite_name_of, warn
-from lakehouse.runner import BuildContext, Pipeline, RunReport, TableOutput
+from lakehouse.runner import BuildContext, Pipeline
 from lakehouse.settings import Settings
 from tests.conftest import make_settings
 from tests.quality.receiver import Receiver

@@ -11,8 +11,9 @@ from pyspark.sql import types as T
 
 from lakehouse import delta_io
 from lakehouse.catalog import Catalog, TableDef, load_catalog
+from lakehouse.model import TableOutput
 from lakehouse.ops import read_ops
-from lakehouse.runner import BuildContext, Pipeline, TableOutput
+from lakehouse.runner import BuildContext, Pipeline
 from lakehouse.schema_policy import SchemaBreak, diff_schemas, is_widening
 from lakehouse.storage import table_path
 from tests.conftest import make_settings

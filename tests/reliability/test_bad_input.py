@@ -35,8 +35,9 @@ from ingestion.sources import load_sources
 from lakehouse import delta_io, ops
 from lakehouse.catalog import Catalog, load_catalog
 from lakehouse.exit_codes import ExitCode
+from lakehouse.model import RunReport
 from lakehouse.quality import QualityGate
-from lakehouse.runner import Pipeline, RunReport
+from lakehouse.runner import Pipeline
 from lakehouse.settings import Settings
 from lakehouse.storage import table_path
 from tests.conftest import make_settings

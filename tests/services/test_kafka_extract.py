@@ -30,7 +30,8 @@ from ingestion import kafka
 from ingestion.kafka import ExtractPlan, KafkaSourceError, OffsetsLostError, PartitionRange
 from lakehouse import delta_io
 from lakehouse.generate import iter_clickstream
-from lakehouse.runner import Pipeline, TableResult
+from lakehouse.model import TableResult
+from lakehouse.runner import Pipeline
 from lakehouse.services import ServiceStatus
 from lakehouse.settings import Settings
 from lakehouse.storage import table_path

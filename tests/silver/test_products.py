@@ -10,7 +10,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from lakehouse import delta_io
-from lakehouse.runner import TableOutput
+from lakehouse.model import TableOutput
 from silver import products
 from tests.frames import PRODUCT_COLUMNS, FakeContext, bronze, failed_checks
 

@@ -1,0 +1,80 @@
+"""The runner's plain types: what a build hands back and what a run reports.
+
+They live apart from the runner so that the modules reading them (reports, alerts, the CLI's
+summary, flows) and the table declarations (catalog) do not import the engine, which imports
+them: no cycle. Importing this module loads neither Spark nor Great Expectations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from lakehouse.ops import IngestRecord
+    from lakehouse.quality import Check, CheckResult, GateFailed
+
+
+@dataclass
+class Ledger:
+    """Row accounting of one hop: rows_in = rows_out + quarantined + deduplicated."""
+
+    rows_in: int
+    rows_out: int
+    quarantined: int
+    deduplicated: int
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_in == self.rows_out + self.quarantined + self.deduplicated
+
+
+@dataclass
+class TableOutput:
+    """What a build function hands back; ``data=None`` means there is nothing new to write."""
+
+    data: DataFrame | None
+    quarantine: DataFrame | None = None
+    ledger: Ledger | None = None
+    replace_where: str | None = None
+    ingest_records: list[IngestRecord] = field(default_factory=list)
+    note: str | None = None
+    # Extra keys for the commit's user metadata (e.g. Kafka offsets): they commit atomically with the data.
+    commit_metadata: dict[str, Any] = field(default_factory=dict)
+    # Delta idempotent-write id (app id, version) for append tables: a retried write of the same batch is a no-op.
+    txn: tuple[str, int] | None = None
+    # Checks only the build can state, because they compare with another table at this run's pinned
+    # version: referential integrity value sets, reconciliation totals. Gated with the table's suite.
+    checks: list[Check] = field(default_factory=list)
+
+
+@dataclass
+class TableResult:
+    table: str
+    layer: str
+    status: str  # written | skipped | failed
+    delta_version: int | None
+    rows_written: int | None = None
+    quarantined: int | None = None
+    deduplicated: int | None = None
+    checks: list[CheckResult] = field(default_factory=list)
+    message: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def checks_passed(self) -> int:
+        return sum(1 for c in self.checks if c.success)
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    results: list[TableResult]
+    failed: GateFailed | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failed is None
