@@ -16,6 +16,8 @@ from graphlib import CycleError, TopologicalSorter
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from pyspark.sql.types import StructType
+
     from lakehouse.model import TableOutput
     from lakehouse.quality import Check
     from lakehouse.settings import Settings
@@ -54,6 +56,9 @@ class TableDef:
     suite: Callable[[], list[Check]] | None = None
     quarantine: bool = False
     change_feed: bool = False
+    # The columns and types every build must produce, in order (nullability is the suite's to
+    # check). A build that drifts from it fails before its gate, and nothing is written.
+    schema: StructType | None = None
     description: str = ""
     # For a table fed from outside the lakehouse (landing files): a Spark-free check whether it
     # has input it has not ingested. None means "cannot tell without running": always built.

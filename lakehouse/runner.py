@@ -272,6 +272,8 @@ class Pipeline:
             if output.data is None:
                 result = TableResult(table.id, table.layer, "skipped", facts.version, message=output.note)
                 return self._record(result, started)
+            if table.schema is not None:
+                schema_policy.check_declared(table.id, table.schema, output.data.schema)
             if not output.data.is_cached:
                 # Gate, counts and write read the frame; compute it once (released after the write).
                 output.data = context.cache(output.data)

@@ -110,6 +110,23 @@ def check_write(table_id: str, current: T.StructType, incoming: T.StructType, al
     return diff
 
 
+def check_declared(table_id: str, declared: T.StructType, produced: T.StructType) -> None:
+    """Raise :class:`SchemaBreak` unless a build produced exactly its declared columns, types and order."""
+    found = diff_schemas(declared, produced)
+    # Against a contract even a widening is drift: the declaration says which type it is.
+    diff = SchemaDiff(added=found.added, removed=found.removed, retyped=[*found.retyped, *found.widened])
+    if diff.empty and [f.name for f in declared.fields] == [f.name for f in produced.fields]:
+        return
+    if diff.empty:
+        diff = SchemaDiff(retyped=[("column order", ",".join(declared.names), ",".join(produced.names))])
+    raise SchemaBreak(
+        f"{table_id} (declared schema)",
+        diff,
+        "Nothing was written; the build no longer produces the schema its declaration states: "
+        "fix the transform, or change the declared schema (and rebuild with --full-refresh).",
+    )
+
+
 def check_header(where: str, declared: Sequence[str], header: Sequence[str]) -> list[str]:
     """The header's undeclared columns; raises :class:`SchemaBreak` when a declared column is missing."""
     missing = [name for name in declared if name not in header]

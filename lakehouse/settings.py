@@ -99,9 +99,10 @@ class Settings(BaseSettings):
         description="A gold table up to this size is replaced whole on an incremental run (no changed-dates pass).",
     )
     narrow_input_bytes: int = Field(
-        8 * 1024 * 1024,
+        256 * 1024 * 1024,
         ge=0,
-        description="An incremental gold build whose input is larger recomputes only the dates a change reached.",
+        description="An incremental gold build whose input is larger recomputes only the dates a change reached "
+        "(below it one pass over the whole input is cheaper: docs/benchmarks.md).",
     )
     late_event_tolerance_hours: int = Field(24, description="Events further ahead of ingestion are quarantined.")
     freshness_warn_hours: float = 48.0

@@ -16,7 +16,7 @@ from lakehouse.contract import EVENT_COLUMNS
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
 from lakehouse.settings import Settings
-from silver.cleaning import Cleaning, build_cleaned
+from silver.cleaning import Cleaning, build_cleaned, cleaned_table
 from transforms import events as t
 
 RAW_COLUMNS = EVENT_COLUMNS
@@ -45,18 +45,15 @@ def build(context: BuildContext, cleaning: Cleaning = CLEANING) -> TableOutput:
 
 def table(with_kafka: bool) -> TableDef:
     """silver.events reading the landing files' bronze table, plus the Kafka one when ``with_kafka``."""
-    bronze = (FILE_INPUT, KAFKA_INPUT) if with_kafka else (FILE_INPUT,)
-    return TableDef(
-        layer="silver",
+    cleaning = replace(CLEANING, bronze=(FILE_INPUT, KAFKA_INPUT)) if with_kafka else CLEANING
+    return cleaned_table(
+        cleaning,
         name="events",
         grain="One row per event_id.",
-        build=build if bronze == CLEANING.bronze else partial(build, cleaning=replace(CLEANING, bronze=bronze)),
-        inputs=bronze,
-        keys=("event_id",),
-        write="merge",
+        build=partial(build, cleaning=cleaning),
         merge_condition=t.EVENT_MERGE_CONDITION,
         suite=silver_events.suite,
-        quarantine=True,
+        schema=t.SILVER_EVENTS_SCHEMA,
         # Gold reads what changed since its last build (dates, sessions, customers it reached).
         change_feed=True,
         description="Typed clickstream events (landing files"
@@ -67,6 +64,3 @@ def table(with_kafka: bool) -> TableDef:
 
 def declare(settings: Settings) -> TableDef:
     return table(settings.kafka_enabled)
-
-
-TABLE = table(with_kafka=False)

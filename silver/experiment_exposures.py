@@ -14,22 +14,23 @@ from expectations import silver_experiment_exposures
 from lakehouse.catalog import TableDef
 from lakehouse.model import Ledger, TableOutput
 from lakehouse.runner import BuildContext
-from transforms.experiments import exposure_events, first_exposures
+from transforms.experiments import EXPOSURE_EVENTS, exposure_events, first_exposures_counted
 
 KEYS = ("user_id", "experiment_id")
 
 
 def build(context: BuildContext) -> TableOutput:
-    exposures = context.cache(exposure_events(context.read("silver.events"), context.read("silver.experiments")))
-    counts = exposures.agg(
-        F.count(F.lit(1)).alias("rows_in"), F.count_distinct(*[F.col(k) for k in KEYS]).alias("keys")
-    ).first()
+    experiments = context.read("silver.experiments")
+    counted = context.cache(first_exposures_counted(exposure_events(context.read("silver.events"), experiments)))
+    # One pass over the small collapsed frame gives the ledger: the exposure events are not cached
+    # or counted again (a distinct count over them was a shuffle of every exposure event).
+    counts = counted.agg(F.sum(EXPOSURE_EVENTS).alias("rows_in"), F.count(F.lit(1)).alias("keys")).first()
     assert counts is not None
-    rows_in, keys = int(counts["rows_in"]), int(counts["keys"])
+    rows_in, keys = int(counts["rows_in"] or 0), int(counts["keys"])
     ledger = Ledger(rows_in=rows_in, rows_out=keys, quarantined=0, deduplicated=rows_in - keys)
-    known = [row[0] for row in context.read("silver.experiments").select("experiment_id").collect()]
+    known = [row[0] for row in experiments.select("experiment_id").collect()]
     return TableOutput(
-        data=context.cache(first_exposures(exposures)),
+        data=counted.drop(EXPOSURE_EVENTS),
         ledger=ledger,
         checks=[silver_experiment_exposures.experiments_known(known)],
     )

@@ -14,6 +14,7 @@ TABLE = latest_wins_table(
     typed=t.typed_experiments,
     rules=t.experiment_rules,
     to_silver=t.to_silver_experiments,
+    schema=t.SILVER_EXPERIMENTS_SCHEMA,
     suite=silver_experiments.suite,
     grain="One row per experiment_id.",
     description="The experiment catalogue: variants array, allocation map and UTC date window.",

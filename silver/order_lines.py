@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from expectations import silver_order_lines
-from lakehouse.catalog import TableDef
 from lakehouse.contract import ORDER_COLUMNS
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
-from silver.cleaning import Cleaning, build_cleaned
+from silver.cleaning import Cleaning, build_cleaned, cleaned_table
 from transforms import orders as t
 
 RAW_COLUMNS = ORDER_COLUMNS
@@ -35,18 +34,14 @@ def build(context: BuildContext) -> TableOutput:
     return output
 
 
-TABLE = TableDef(
-    layer="silver",
+TABLE = cleaned_table(
+    CLEANING,
     name="order_lines",
     grain="One row per (order_id, line_no).",
     build=build,
-    inputs=("bronze.orders",),
     after=("silver.products",),  # the referential check reads this run's catalogue
-    keys=("order_id", "line_no"),
-    write="merge",
     merge_condition=t.ORDER_LINE_MERGE_CONDITION,
     suite=silver_order_lines.suite,
-    quarantine=True,
     # Gold reads what changed since its last build (dates, sessions, customers it reached).
     change_feed=True,
     description="Typed order lines with line_revenue and is_sale; the latest ingested version wins.",

@@ -14,6 +14,7 @@ TABLE = latest_wins_table(
     typed=t.typed_products,
     rules=t.product_rules,
     to_silver=t.to_silver_products,
+    schema=t.SILVER_PRODUCTS_SCHEMA,
     suite=silver_products.suite,
     grain="One row per product_id.",
     description="Product attributes with list_price and cost as decimals; the latest ingested row wins.",

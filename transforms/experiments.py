@@ -141,14 +141,22 @@ def exposure_events(events: DataFrame, experiments: DataFrame) -> DataFrame:
     )
 
 
-def first_exposures(exposures: DataFrame) -> DataFrame:
-    """Collapse exposure events to one row per (user_id, experiment_id): the first one decides the variant."""
+EXPOSURE_EVENTS = "_exposure_events"
+
+
+def first_exposures_counted(exposures: DataFrame) -> DataFrame:
+    """:func:`first_exposures` plus ``_exposure_events``, the exposure events each row collapsed.
+
+    The counts come from the same aggregation, so a build can account for every exposure event
+    (rows in = their sum, rows out = the rows) without a second pass over the events.
+    """
     return (
         exposures.groupBy("user_id", "experiment_id")
         .agg(
             F.min_by("variant", "_order").alias("variant"),
             F.min("event_ts").alias("first_exposure_ts"),
             F.count_distinct("variant").alias("variants_seen"),
+            F.count(F.lit(1)).alias(EXPOSURE_EVENTS),
         )
         .select(
             "user_id",
@@ -157,8 +165,14 @@ def first_exposures(exposures: DataFrame) -> DataFrame:
             "first_exposure_ts",
             F.to_date("first_exposure_ts").alias("first_exposure_date"),
             "variants_seen",
+            EXPOSURE_EVENTS,
         )
     )
+
+
+def first_exposures(exposures: DataFrame) -> DataFrame:
+    """Collapse exposure events to one row per (user_id, experiment_id): the first one decides the variant."""
+    return first_exposures_counted(exposures).drop(EXPOSURE_EVENTS)
 
 
 def experiment_exposures(events: DataFrame, experiments: DataFrame) -> DataFrame:

@@ -112,7 +112,7 @@ class _Widget:
     def build(self, context: BuildContext) -> TableOutput:
         return TableOutput(data=self.frame)
 
-    def catalog(self) -> Catalog:
+    def catalog(self, schema: T.StructType | None = None) -> Catalog:
         return Catalog(
             [
                 TableDef(
@@ -122,6 +122,7 @@ class _Widget:
                     build=self.build,
                     keys=("widget_id",),
                     write="merge",
+                    schema=schema,
                 )
             ]
         )
@@ -168,3 +169,31 @@ def test_jsonl_undeclared_keys_are_rescued_per_line(spark: SparkSession, tmp_pat
     assert rows[0]._rescued_data is None
     assert json.loads(rows[1]._rescued_data) == {"coupon": "WELCOME10", "ab": '{"x":1}'}
     assert rows[2]._rescued_data is None and rows[2]._corrupt_record == lines[2]
+
+
+def test_a_build_that_drifts_from_its_declared_schema_fails_before_anything_is_written(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path)
+    widget = _Widget()
+    declared = T.StructType([T.StructField("widget_id", T.StringType(), False), T.StructField("size", T.IntegerType())])
+    path = table_path(settings, "silver", "widgets")
+    widget.frame = spark.createDataFrame([("w1", 1)], "widget_id string, size int")
+    assert Pipeline(settings, spark, catalog=widget.catalog(declared)).run().ok  # nullability is the suite's
+
+    widget.frame = spark.createDataFrame([("w2", 2)], "widget_id string, size bigint")
+    with pytest.raises(SchemaBreak, match=r"silver.widgets \(declared schema\): .*~ size int -> bigint"):
+        Pipeline(settings, spark, catalog=widget.catalog(declared)).run()
+    widget.frame = spark.createDataFrame([(2, "w2")], "size int, widget_id string")
+    with pytest.raises(SchemaBreak, match=r"~ column order widget_id,size -> size,widget_id"):
+        Pipeline(settings, spark, catalog=widget.catalog(declared)).run()
+    assert delta_io.table_version(settings, path) == 0  # neither drift reached the table
+    runs = read_ops(settings, "pipeline_runs")
+    failed = runs[runs["status"] == "failed"]
+    assert len(failed) == 2 and failed["message"].str.contains("declared schema").all()
+
+
+def test_the_silver_tables_with_a_written_contract_declare_it(tmp_path: Path) -> None:
+    """Their builds are held to it on every run (the end-to-end tests build each one)."""
+    declared = {t.id for t in load_catalog(make_settings(tmp_path)) if t.schema is not None}
+    assert declared == {"silver.events", "silver.products", "silver.stock", "silver.experiments"}

@@ -10,6 +10,7 @@ from pyspark.testing import assertDataFrameEqual
 from silver import stock
 from tests.frames import STOCK_COLUMNS, FakeContext, bronze, failed_checks
 from transforms.latest import LATER_INGESTED_WINS
+from transforms.stock import KEYS
 
 
 def test_build_quarantines_and_keeps_latest_snapshot_row(spark: SparkSession) -> None:
@@ -28,7 +29,7 @@ def test_build_quarantines_and_keeps_latest_snapshot_row(spark: SparkSession) ->
         {"snapshot_date": "", "product_id": "p1", "warehouse": "south", "on_hand": "1"},
     ]
     context = FakeContext(spark, {"bronze.stock": bronze(spark, STOCK_COLUMNS, records, source="stock")})
-    output = stock.build(context)  # type: ignore[arg-type]
+    output = stock.TABLE.build(context)
     assert output.ledger is not None and output.ledger.balanced
     assert output.ledger.by_rule == {"non_numeric_on_hand": 1, "unparseable_snapshot_date": 1}
     assert (output.ledger.rows_out, output.ledger.deduplicated) == (1, 1)
@@ -40,7 +41,7 @@ def test_build_quarantines_and_keeps_latest_snapshot_row(spark: SparkSession) ->
             "snapshot_date date, product_id string, warehouse string, on_hand long, reorder_point long",
         ),
     )
-    assert stock.TABLE.merge_condition == LATER_INGESTED_WINS and stock.TABLE.keys == stock.CLEANING.keys
+    assert stock.TABLE.merge_condition == LATER_INGESTED_WINS and stock.TABLE.keys == KEYS
 
 
 def test_suite_catches_duplicate_keys_and_negative_stock(spark: SparkSession) -> None:
