@@ -224,7 +224,7 @@ def demo(
 
     started = time.monotonic()
     try:
-        settings = cli_common.load()
+        settings = demo_settings(cli_common.load())
         landing = Path(settings.landing)
         if not landing.exists() or not any(landing.rglob("*")):
             typer.echo(f"generating sample data into {landing} ...")
@@ -237,6 +237,16 @@ def demo(
         raise cli_common.fail(exc) from exc
     typer.echo(f"\ndone in {time.monotonic() - started:.0f} s. Lakehouse: {settings.root}")
     typer.echo("Open the dashboard with:  lakehouse dashboard   (then http://127.0.0.1:8501)")
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The demo's settings: the JVM's quick compiler unless ``LAKEHOUSE_SPARK_QUICK_JIT`` says otherwise.
+
+    Demo data is small, so compiling less saves more than the slower code costs (docs/benchmarks.md).
+    """
+    if "spark_quick_jit" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"spark_quick_jit": True})
 
 
 @app.command()

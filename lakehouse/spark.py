@@ -50,6 +50,13 @@ def _s3a_conf(settings: Settings) -> dict[str, str]:
     }
 
 
+# The JVM's quick (C1) compiler only: a short run over small batches spends much of its time
+# compiling Spark's code for the optimising compiler. C1 alone defaults to a 48 MB code cache,
+# which Spark fills within a minute (the JVM then fails with "Out of space in CodeCache"), so
+# the cache is sized as in the default tiered mode.
+QUICK_JIT = " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m"
+
+
 def spark_conf(settings: Settings, with_kafka: bool = False) -> dict[str, str]:
     """Every Spark setting the lakehouse relies on, as one dict (tests and benchmarks reuse it)."""
     conf = {
@@ -86,7 +93,7 @@ def spark_conf(settings: Settings, with_kafka: bool = False) -> dict[str, str]:
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.sources.partitionOverwriteMode": "static",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC" + (QUICK_JIT if settings.spark_quick_jit else ""),
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         # Executors of a standalone worker start `python3` from the worker's PATH unless told
         # otherwise, which lacks this venv's packages (and may be another Python version).
