@@ -132,6 +132,8 @@ def declare(settings: Settings) -> TableDef:
         build=extract,
         write="append",
         change_feed=True,
+        # Read whole or by version, never filtered: no column statistics (1M rows: 3.3 s -> 2.0 s to write).
+        stats_columns=0,
         suite=partial(bronze_suites.structure, columns),
         description=f"Kafka topic {settings.kafka_topic!r} at {settings.kafka_bootstrap}: bounded batch extracts, "
         "offsets committed with the data.",

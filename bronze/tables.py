@@ -25,6 +25,8 @@ def declare(settings: Settings) -> list[TableDef]:
             build=partial(ingest_new_files, sources=sources),
             write="append",
             change_feed=True,
+            # Read whole or by version, never filtered: no column statistics (1M rows: 3.3 s -> 2.0 s to write).
+            stats_columns=0,
             suite=partial(bronze_suites.structure, sources[0].columns),
             description="Sources: " + ", ".join(f"{s.name} ({s.format}, {s.glob})" for s in sources),
             has_new_input=partial(has_new_files, table_id=f"bronze.{name}", sources=sources),

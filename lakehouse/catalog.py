@@ -59,6 +59,10 @@ class TableDef:
     # The columns and types every build must produce, in order (nullability is the suite's to
     # check). A build that drifts from it fails before its gate, and nothing is written.
     schema: StructType | None = None
+    # Leading columns Delta keeps min/max statistics for (None: Delta's 32). Statistics serve
+    # reads that filter the table; a table only ever read whole or by version (bronze) can skip
+    # them and write faster (docs/benchmarks.md). Row counts are kept either way.
+    stats_columns: int | None = None
     description: str = ""
     # For a table fed from outside the lakehouse (landing files): a Spark-free check whether it
     # has input it has not ingested. None means "cannot tell without running": always built.

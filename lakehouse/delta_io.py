@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -28,6 +28,9 @@ from lakehouse.storage import reader_uri, table_path
 
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 CDF_PROPERTY = "delta.enableChangeDataFeed"
+# How many leading columns Delta keeps min/max/null-count statistics for (default 32); row counts
+# are kept whatever it says.
+STATS_COLUMNS_PROPERTY = "delta.dataSkippingNumIndexedCols"
 
 
 def _storage_options(settings: Settings, path: str) -> dict[str, str] | None:
@@ -60,6 +63,7 @@ class TableFacts:
     rows: int | None = None
     tagged_metadata: dict[str, Any] | None = None
     change_feed: bool = False
+    properties: dict[str, str] = field(default_factory=dict)
 
     @property
     def exists(self) -> bool:
@@ -79,8 +83,9 @@ def table_facts(settings: Settings, path: str, metadata_key: str | None = None) 
         counts = actions.column("num_records").to_pylist()
         rows = None if any(c is None for c in counts) else sum(counts)
     tagged = _tagged_metadata(reader, metadata_key) if metadata_key else None
-    change_feed = reader.metadata().configuration.get(CDF_PROPERTY, "false").lower() == "true"
-    return TableFacts(reader.version(), size, rows, tagged, change_feed)
+    properties = dict(reader.metadata().configuration)
+    change_feed = properties.get(CDF_PROPERTY, "false").lower() == "true"
+    return TableFacts(reader.version(), size, rows, tagged, change_feed, properties)
 
 
 def table_exists(settings: Settings, table_id: str) -> bool:
@@ -211,8 +216,11 @@ def _writer(
     cdf: bool,
     txn: tuple[str, int] | None,
     user_metadata: dict[str, Any] | None = None,
+    properties: dict[str, str] | None = None,
 ):
     writer = df.write.format("delta").mode(mode)
+    for key, value in (properties or {}).items():
+        writer = writer.option(key, value)  # a ``delta.*`` option becomes a property of a new table
     # Always a writer option, never the session conf: a MERGE in another thread may have set that
     # conf for its own commit (an empty value records no metadata).
     writer = writer.option("userMetadata", _metadata_json(user_metadata) or "")
@@ -233,9 +241,13 @@ def append(
     user_metadata: dict[str, Any] | None = None,
     change_feed: bool = False,
     txn: tuple[str, int] | None = None,
+    properties: dict[str, str] | None = None,
 ) -> None:
-    """Append; ``txn`` makes a retried write of the same (app id, version) a no-op."""
-    _writer(df, "append", partition_by, change_feed, txn, user_metadata).save(path)
+    """Append; ``txn`` makes a retried write of the same (app id, version) a no-op.
+
+    ``properties`` are set on a table this append creates (see :func:`set_properties` for an existing one).
+    """
+    _writer(df, "append", partition_by, change_feed, txn, user_metadata, properties).save(path)
 
 
 def set_properties(
@@ -264,6 +276,7 @@ def overwrite(
     replace_where: str | None = None,
     replace_schema: bool = False,
     change_feed: bool = False,
+    properties: dict[str, str] | None = None,
 ) -> None:
     """Replace the whole table, or only the rows matching ``replace_where``.
 
@@ -271,7 +284,7 @@ def overwrite(
     must match it (the schema policy decides before anything is written).
     """
     replace_schema = replace_schema and replace_where is None
-    writer = _writer(df, "overwrite", partition_by, change_feed, None, user_metadata).option(
+    writer = _writer(df, "overwrite", partition_by, change_feed, None, user_metadata, properties).option(
         "overwriteSchema", str(replace_schema).lower()
     )
     if replace_where is not None:

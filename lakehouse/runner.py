@@ -307,6 +307,8 @@ class Pipeline:
                 checks = [*checks, *ledger_checks]
                 if not output.ledger.balanced:
                     raise RuntimeError(f"{table.id}: row ledger does not balance: {output.ledger}")
+            if self._set_missing_properties(table, facts):
+                facts = delta_io.table_facts(self.settings, path, WATERMARK_KEY)  # once in a table's life
             self._write(table, output, {WATERMARK_KEY: versions, "run_id": self.run_id}, facts)
             clock.lap("write")
         finally:
@@ -362,6 +364,7 @@ class Pipeline:
         if table.change_feed and facts.exists and not facts.change_feed:
             # Declared after the table was first written: enable it, so the next run can read changes.
             delta_io.set_properties(self.spark, path, {delta_io.CDF_PROPERTY: "true"})
+        properties = {} if facts.exists else self._declared_properties(table)
         if table.write == "append":
             delta_io.append(
                 data,
@@ -370,6 +373,7 @@ class Pipeline:
                 user_metadata=metadata,
                 change_feed=table.change_feed,
                 txn=output.txn,
+                properties=properties,
             )
         elif table.write == "merge" and not self.full_refresh:
             delta_io.merge(
@@ -391,7 +395,26 @@ class Pipeline:
                 replace_where=replace_where,
                 replace_schema=self.full_refresh,
                 change_feed=table.change_feed,
+                properties=properties,
             )
+
+    @staticmethod
+    def _declared_properties(table: TableDef) -> dict[str, str]:
+        """Table properties the declaration asks for (set on the table by the write that creates it)."""
+        if table.stats_columns is None:
+            return {}
+        return {delta_io.STATS_COLUMNS_PROPERTY: str(table.stats_columns)}
+
+    def _set_missing_properties(self, table: TableDef, facts: delta_io.TableFacts) -> bool:
+        """Set declared properties a table written before they were declared lacks; True when it did.
+
+        They go in a commit of their own, which adds no data (downstream sees no change).
+        """
+        wanted = self._declared_properties(table)
+        if not facts.exists or all(facts.properties.get(key) == value for key, value in wanted.items()):
+            return False
+        delta_io.set_properties(self.spark, self._path(table), wanted)
+        return True
 
     def _write_quarantine(
         self, table: TableDef, quarantine: DataFrame, ledger: Ledger | None, versions: dict[str, int | None]
