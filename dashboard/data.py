@@ -50,7 +50,7 @@ from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from lakehouse.settings import Settings, is_object_path
-from lakehouse.storage import reader_uri, table_path
+from lakehouse.storage import reader_uri, table_id_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -142,8 +142,7 @@ class TableInfo:
 
 def table_uri(settings: Settings, table_id: str) -> str:
     """delta-rs location of ``layer.table`` (``s3://`` where Spark says ``s3a://``)."""
-    layer, name = table_id.split(".", 1)
-    return reader_uri(table_path(settings, layer, name))
+    return reader_uri(table_id_path(settings, table_id))
 
 
 def _storage_options(settings: Settings) -> tuple[tuple[str, str], ...]:

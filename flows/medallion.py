@@ -43,6 +43,7 @@ from lakehouse.model import TableResult
 from lakehouse.runner import Pipeline
 from lakehouse.settings import Settings, load_settings
 from lakehouse.spark import create_spark_session
+from lakehouse.storage import quarantine_id
 from lakehouse.transient import is_transient
 
 TASK_RETRIES = 3
@@ -64,7 +65,7 @@ def write_tags(table: TableDef) -> list[str]:
     """
     written = [table.id]
     if table.quarantine:
-        written.append(f"quarantine.{table.name}")
+        written.append(quarantine_id(table.name))
     if table.layer == "bronze":
         written += ["ops.ingest_log", "ops.rejected_files"]
     return [table_tag(t) for t in written]

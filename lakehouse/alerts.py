@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlu
 
 from lakehouse import delta_io
 from lakehouse.settings import Settings
-from lakehouse.storage import table_path
+from lakehouse.storage import table_id_path
 
 if TYPE_CHECKING:
     from lakehouse.model import TableResult
@@ -152,7 +152,7 @@ def gate_failed(settings: Settings, run_id: str, failure: GateFailed) -> bool:
 def _spike_keys(settings: Settings, version: int) -> set[tuple[str, str]]:
     import pyarrow.dataset as ds
 
-    reader = delta_io.open_reader(settings, table_path(settings, *SPIKE_TABLE.split(".", 1)))
+    reader = delta_io.open_reader(settings, table_id_path(settings, SPIKE_TABLE))
     if reader is None:
         return set()
     reader.load_as_version(version)

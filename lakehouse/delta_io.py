@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.settings import Settings, is_object_path
-from lakehouse.storage import reader_uri, table_path
+from lakehouse.storage import reader_uri, table_id_path
 
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 CDF_PROPERTY = "delta.enableChangeDataFeed"
@@ -90,8 +90,7 @@ def table_facts(settings: Settings, path: str, metadata_key: str | None = None) 
 
 def table_exists(settings: Settings, table_id: str) -> bool:
     """Whether the catalog table ``layer.name`` has been written (delta-rs, no Spark)."""
-    layer, name = table_id.split(".", 1)
-    return table_version(settings, table_path(settings, layer, name)) is not None
+    return table_version(settings, table_id_path(settings, table_id)) is not None
 
 
 def latest_user_metadata(settings: Settings, path: str, key: str) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from pyspark.sql import SparkSession
 from lakehouse.catalog import Catalog
 from lakehouse.ops import OPS_TABLES
 from lakehouse.settings import Settings
-from lakehouse.storage import table_path
+from lakehouse.storage import quarantine_id, table_id_path
 
 MIN_RETENTION_HOURS = 168
 
@@ -51,7 +51,7 @@ def lakehouse_tables(catalog: Catalog) -> list[str]:
     written can also be compacted and is also protected from concurrent writers.
     """
     tables = [table.id for table in catalog]
-    tables += [f"quarantine.{table.name}" for table in catalog if table.quarantine]
+    tables += [quarantine_id(table.name) for table in catalog if table.quarantine]
     tables += [f"ops.{name}" for name in OPS_TABLES]
     return tables
 
@@ -89,8 +89,7 @@ def maintain_table(
     from delta.tables import DeltaTable
 
     check_retention(retention_hours)
-    layer, name = table_id.split(".", 1)
-    path = table_path(settings, layer, name)
+    path = table_id_path(settings, table_id)
     started = time.monotonic()
     if not DeltaTable.isDeltaTable(spark, path):
         return MaintenanceResult(table_id, "missing")

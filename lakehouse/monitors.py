@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from lakehouse import delta_io
 from lakehouse.quality import CheckResult
 from lakehouse.settings import Settings
-from lakehouse.storage import table_path
+from lakehouse.storage import table_id_path
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,7 @@ def _rows_added(operation: str, metrics: dict) -> int | None:
 
 def data_commits(settings: Settings, table_id: str, limit: int) -> list[Commit] | None:
     """The table's newest data commits, newest first; None when the table does not exist yet."""
-    layer, name = table_id.split(".", 1)
-    reader = delta_io.open_reader(settings, table_path(settings, layer, name))
+    reader = delta_io.open_reader(settings, table_id_path(settings, table_id))
     if reader is None:
         return None
     commits = []

@@ -46,7 +46,7 @@ from lakehouse import alerts, delta_io, monitors
 from lakehouse.ops import read_ops
 from lakehouse.quality import Check, suite_name_of
 from lakehouse.settings import Settings, is_object_path
-from lakehouse.storage import ObjectLocation, table_path
+from lakehouse.storage import ObjectLocation, quarantine_id, split_table_id, table_id_path
 
 if TYPE_CHECKING:
     from lakehouse.catalog import Catalog
@@ -404,7 +404,7 @@ def _quarantine_counts(settings: Settings, runs: pd.DataFrame) -> list[Quarantin
     quarantined = runs[runs["quarantined"].fillna(0).astype(int) > 0]
     for row in quarantined.itertuples(index=False):
         run_id, table, total = str(row.run_id), str(row.table), int(row.quarantined)
-        reader = delta_io.open_reader(settings, table_path(settings, "quarantine", table.split(".", 1)[1]))
+        reader = delta_io.open_reader(settings, table_id_path(settings, quarantine_id(split_table_id(table)[1])))
         names = reader.schema().to_arrow().names if reader is not None else []
         if reader is None or "_run_id" not in names or "_rule" not in names:
             counts.append(QuarantineCount(table, "(all rules)", total))

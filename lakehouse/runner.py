@@ -29,7 +29,7 @@ from lakehouse.catalog import Catalog, TableDef, load_catalog
 from lakehouse.model import Ledger, RunReport, TableOutput, TableResult
 from lakehouse.quality import CheckResult, GateFailed, QualityGate, raise_on_critical
 from lakehouse.settings import Settings
-from lakehouse.storage import table_path
+from lakehouse.storage import quarantine_id, table_id_path, table_path
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,7 @@ class BuildContext:
         self._cached: list[DataFrame] = []
 
     def path(self, table_id: str) -> str:
-        layer, name = table_id.split(".", 1)
-        return table_path(self.settings, layer, name)
+        return table_id_path(self.settings, table_id)
 
     def exists(self, table_id: str) -> bool:
         return delta_io.table_version(self.settings, self.path(table_id)) is not None
@@ -205,8 +204,7 @@ class Pipeline:
         """Each input's current version, and the input versions the table's last build recorded."""
         versions = {}
         for table_id in table.inputs:
-            layer, name = table_id.split(".", 1)
-            versions[table_id] = delta_io.table_version(self.settings, table_path(self.settings, layer, name))
+            versions[table_id] = delta_io.table_version(self.settings, table_id_path(self.settings, table_id))
         if facts is None:
             facts = delta_io.table_facts(self.settings, self._path(table), WATERMARK_KEY)
         recorded = facts.tagged_metadata or {}
@@ -231,8 +229,7 @@ class Pipeline:
             return True
         if seen is None or now is None or now < seen:
             return False
-        layer, name = table_id.split(".", 1)
-        return not delta_io.data_changed(self.settings, table_path(self.settings, layer, name), seen, now)
+        return not delta_io.data_changed(self.settings, table_id_path(self.settings, table_id), seen, now)
 
     def run_table(self, table_id: str) -> TableResult:
         """Build, gate and write one table. Raises :class:`GateFailed` when a critical check fails.
@@ -419,7 +416,7 @@ class Pipeline:
     def _write_quarantine(
         self, table: TableDef, quarantine: DataFrame, ledger: Ledger | None, versions: dict[str, int | None]
     ) -> None:
-        path = table_path(self.settings, "quarantine", table.name)
+        path = table_id_path(self.settings, quarantine_id(table.name))
         if self.full_refresh:
             # A rebuild re-reads all of bronze, so it recomputes the whole quarantine too.
             delta_io.overwrite(quarantine, path)
@@ -432,7 +429,7 @@ class Pipeline:
             # One quarantine write per batch: the batch is named by its pinned input versions, which
             # only grow from one batch to the next, so a retried write of the same batch is a no-op
             # (no clock involved: a host's time zone or a clock step cannot skip or double it).
-            txn=(f"quarantine.{table.name}.batch", sum(v or 0 for v in versions.values())),
+            txn=(f"{quarantine_id(table.name)}.batch", sum(v or 0 for v in versions.values())),
         )
 
     def _apply_schema_policy(self, table: TableDef, data: DataFrame, path: str, exists: bool) -> None:

@@ -25,6 +25,24 @@ def table_path(settings: Settings, layer: str, table: str) -> str:
     return _join(settings.root, layer, table)
 
 
+def split_table_id(table_id: str) -> tuple[str, str]:
+    """``layer.name`` -> (layer, name); the layer must be one of :data:`LAYERS`."""
+    layer, dot, name = table_id.partition(".")
+    if not dot or not name or layer not in LAYERS:
+        raise ValueError(f"not a table id of the form layer.name with a layer of {', '.join(LAYERS)}: {table_id!r}")
+    return layer, name
+
+
+def table_id_path(settings: Settings, table_id: str) -> str:
+    """Spark-facing location of the table ``layer.name``."""
+    return table_path(settings, *split_table_id(table_id))
+
+
+def quarantine_id(table_name: str) -> str:
+    """The quarantine table that holds the rejected rows of the silver table ``table_name``."""
+    return f"quarantine.{table_name}"
+
+
 def reader_uri(path: str) -> str:
     """The same location as delta-rs/DuckDB want it (``s3://`` instead of ``s3a://``)."""
     return "s3://" + path.removeprefix("s3a://") if path.startswith("s3a://") else path

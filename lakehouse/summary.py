@@ -11,7 +11,7 @@ from lakehouse import delta_io
 from lakehouse.catalog import Catalog
 from lakehouse.model import TableResult
 from lakehouse.settings import Settings
-from lakehouse.storage import table_path
+from lakehouse.storage import quarantine_id, table_id_path, table_path
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def summarize(settings: Settings, catalog: Catalog, results: list[TableResult]) 
     for table in catalog:
         result = by_table.get(table.id)
         quarantined = (
-            row_count(settings, table_path(settings, "quarantine", table.name)) or 0 if table.quarantine else None
+            row_count(settings, table_id_path(settings, quarantine_id(table.name))) or 0 if table.quarantine else None
         )
         rows.append(
             TableSummary(

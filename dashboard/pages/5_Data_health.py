@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from dashboard.summaries import age_text, check_summary, failed_checks, latest_runs, quarantine_counts
+from lakehouse.storage import quarantine_id
 
 RUNS, RESULTS = "ops.pipeline_runs", "ops.quality_results"
 OPS_TABLES = (RUNS, RESULTS, "ops.ingest_log")
@@ -41,7 +42,7 @@ with ui.guard():
 
     built = sorted(runs["table"].dropna().unique()) if "table" in runs.columns else list(FALLBACK_TABLES)
     silver = [t.split(".", 1)[1] for t in built if t.startswith("silver.")]
-    quarantine_ids = [f"quarantine.{name}" for name in silver]
+    quarantine_ids = [quarantine_id(name) for name in silver]
     quarantined = quarantine_counts(
         (q, data.load_table(ctx.settings, q, columns=("_rule", "_reason"))) for q in quarantine_ids
     )
