@@ -9,6 +9,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from transforms.lineage import LINEAGE, ingestion_order
 from transforms.parsing import clean_identifier, clean_lower, parse_iso_timestamp
 from transforms.rules import INVALID_UTF8_PREFIX, RowRule, is_json_container, metadata_columns
 
@@ -21,8 +22,6 @@ EVENT_TYPES = (
     "purchase",
     "search",
 )
-
-LINEAGE = ("_ingest_file", "_ingest_seq", "_ingest_ts", "_ingest_batch_id")
 
 # The contract's identifiers on an event: each must be a non-empty string or a number.
 IDENTIFIERS = ("event_id", "user_id", "session_id", "product_id", "order_id")
@@ -107,11 +106,6 @@ def event_rules(late_tolerance_hours: int = 24) -> list[RowRule]:
             f"event_ts is more than {late_tolerance_hours} h after ingestion time",
         ),
     ]
-
-
-def ingestion_order() -> list:
-    """Sort keys of ingestion order: batch, then file path, then position in the file."""
-    return [F.col("_ingest_ts"), F.col("_ingest_batch_id"), F.col("_ingest_file"), F.col("_ingest_seq")]
 
 
 def to_silver_events(valid: DataFrame) -> DataFrame:

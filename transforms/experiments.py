@@ -29,7 +29,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from transforms.latest import LINEAGE
+from transforms.lineage import LINEAGE
 from transforms.parsing import clean_identifier, parse_date
 from transforms.rules import RowRule, metadata_columns
 

@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from transforms.events import ingestion_order
-
-LINEAGE = ("_ingest_file", "_ingest_seq", "_ingest_ts", "_ingest_batch_id")
+from transforms.lineage import ingestion_order
 
 # MERGE update condition (s = incoming, t = stored): only a later-ingested copy replaces the stored one.
 LATER_INGESTED_WINS = (

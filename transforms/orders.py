@@ -8,12 +8,11 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from transforms.events import ingestion_order
+from transforms.lineage import LINEAGE, ingestion_order
 from transforms.parsing import clean_identifier, clean_lower, parse_decimal, parse_iso_timestamp
 from transforms.rules import RowRule, metadata_columns
 
 NON_SALE_STATUSES = ("cancelled", "returned")
-LINEAGE = ("_ingest_file", "_ingest_seq", "_ingest_ts", "_ingest_batch_id")
 
 
 def typed_order_lines(bronze: DataFrame) -> DataFrame:

@@ -9,7 +9,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from transforms.latest import LINEAGE
+from transforms.lineage import LINEAGE
 from transforms.parsing import clean_identifier, parse_decimal
 from transforms.rules import RowRule, metadata_columns
 
