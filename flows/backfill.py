@@ -12,6 +12,7 @@ from typing import Any
 from prefect import flow
 
 from flows.medallion import build_table, summary_rows
+from lakehouse.lease import hold_lease
 from lakehouse.runner import Pipeline
 from lakehouse.settings import load_settings
 from lakehouse.spark import create_spark_session
@@ -24,11 +25,14 @@ def backfill(date_from: dt.date, date_to: dt.date, layers: list[str] | None = No
         raise ValueError(f"backfill window is empty: {date_from} > {date_to}")
     wanted = layers or ["silver", "gold"]
     settings = load_settings()
-    pipeline = Pipeline(settings, create_spark_session(settings), dates=(date_from, date_to))
-    try:
-        for table in pipeline.catalog:
-            if table.layer in wanted:
-                build_table(pipeline, table.id)
-    finally:
-        pipeline.finish()
-    return summary_rows(pipeline.results)
+    # One writer per lakehouse, as for medallion_pipeline: a backfill a Prefect worker starts
+    # waits for a run in progress (the CLI's own hold, when it started the flow, is joined).
+    with hold_lease(settings, purpose="backfill", wait=True):
+        pipeline = Pipeline(settings, create_spark_session(settings), dates=(date_from, date_to))
+        try:
+            for table in pipeline.catalog:
+                if table.layer in wanted:
+                    build_table(pipeline, table.id)
+        finally:
+            pipeline.finish()
+        return summary_rows(pipeline.results)

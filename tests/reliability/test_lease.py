@@ -9,6 +9,7 @@ expiry, takeover and the heartbeat are exercised in real time without slowing th
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 import re
@@ -307,3 +308,19 @@ def test_two_runs_at_once_one_runs_the_other_exits_75_and_bronze_is_not_doubled(
     assert _bronze_orders(settings) == _csv_rows([day_one, day_two])  # what one clean run ingests
     ingested = _ingested_files(settings)
     assert ingested == sorted({f"orders/{day_one.name}", f"orders/{day_two.name}"}), ingested
+
+
+def test_the_backfill_flow_takes_the_lease_itself(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backfill a Prefect worker starts (no CLI around it) waits for the holder, then gives up."""
+    from flows.backfill import backfill
+
+    monkeypatch.setenv("LAKEHOUSE_ROOT", settings.root)
+    monkeypatch.setenv("LAKEHOUSE_LEASE_WAIT_TIMEOUT_SECONDS", "1")
+    other = _lease(settings, "run", ttl=60)
+    other.acquire()
+    try:
+        with pytest.raises(LeaseHeld, match="is in use by run"):
+            backfill.fn(dt.date(2026, 10, 1), dt.date(2026, 10, 2))
+    finally:
+        other.release()
+    assert not (Path(settings.root) / "silver").exists()  # nothing was built
