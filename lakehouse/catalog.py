@@ -50,7 +50,9 @@ class TableDef:
     after: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()
     partition_by: tuple[str, ...] = ()
-    date_column: str | None = None  # the grain's date: a backfill replaces only its window
+    # Each row's date (a gold table's grain date). An overwritten table's backfill replaces only
+    # its window; a gold build narrowing on this table reads the span of its dates from the log.
+    date_column: str | None = None
     write: WriteMode = "overwrite"
     merge_condition: str | None = None
     suite: Callable[[], list[Check]] | None = None

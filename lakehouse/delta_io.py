@@ -122,6 +122,25 @@ def _tagged_metadata(reader: DeltaReader, key: str) -> dict[str, Any] | None:
 MAINTENANCE_OPERATIONS = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
 
 
+def date_span_days(settings: Settings, path: str, column: str) -> int | None:
+    """Days from the first to the last value of the date ``column``, from the log's file statistics.
+
+    None when the table does not exist, is empty, or keeps no statistics for the column.
+    """
+    reader = open_reader(settings, path)
+    if reader is None:
+        return None
+    actions = pa.table(reader.get_add_actions(flatten=True))
+    low, high = f"min.{column}", f"max.{column}"
+    if actions.num_rows == 0 or low not in actions.column_names or high not in actions.column_names:
+        return None
+    lows = [v for v in actions.column(low).to_pylist() if v is not None]
+    highs = [v for v in actions.column(high).to_pylist() if v is not None]
+    if len(lows) < actions.num_rows or len(highs) < actions.num_rows:
+        return None  # a file without statistics for the column could hold any date
+    return (max(highs) - min(lows)).days + 1
+
+
 def data_changed(settings: Settings, path: str, after: int, upto: int) -> bool:
     """Whether any commit in ``(after, upto]`` changed the table's data (maintenance commits do not)."""
     reader = open_reader(settings, path)

@@ -120,9 +120,19 @@ class BuildContext:
         return not self.full_refresh and self.watermarks.get(table_id) == self.versions[table_id]
 
     def worth_narrowing(self, table_id: str) -> bool:
-        """Whether the input is over ``narrow_input_bytes``: below it, recomputing from all of it
-        costs fewer Spark jobs than finding what changed first."""
-        return delta_io.table_facts(self.settings, self.path(table_id)).size_bytes > self.settings.narrow_input_bytes
+        """Whether finding what changed first is likely cheaper than recomputing from all of the input.
+
+        Finding the dates a change reached reads the input three or four times, so it pays only
+        on a large input (over ``narrow_input_bytes``) whose dates span at least
+        ``narrow_min_days`` (a day's change is then a small part of it). The span comes from the
+        log's statistics of the input's declared ``date_column``; without them, size decides.
+        """
+        path = self.path(table_id)
+        if delta_io.table_facts(self.settings, path).size_bytes <= self.settings.narrow_input_bytes:
+            return False
+        column = self.pipeline.catalog.get(table_id).date_column
+        span = delta_io.date_span_days(self.settings, path, column) if column else None
+        return span is None or span >= self.settings.narrow_min_days
 
     def read_current(self) -> DataFrame:
         """This table as it stands (an incremental build compares with it to find the dates to replace)."""

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
         description="An incremental gold build whose input is larger recomputes only the dates a change reached "
         "(below it one pass over the whole input is cheaper: docs/benchmarks.md).",
     )
+    narrow_min_days: int = Field(
+        60,
+        ge=0,
+        description="An incremental gold build narrows only when its input's dates (from the log's statistics) "
+        "also span at least this many days: a day's change is then a small part of it.",
+    )
     late_event_tolerance_hours: int = Field(24, description="Events further ahead of ingestion are quarantined.")
     freshness_warn_hours: float = 48.0
     volume_warn_ratio: float = 0.5

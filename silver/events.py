@@ -56,6 +56,7 @@ def table(with_kafka: bool) -> TableDef:
         schema=t.SILVER_EVENTS_SCHEMA,
         # Gold reads what changed since its last build (dates, sessions, customers it reached).
         change_feed=True,
+        date_column="event_date",
         description="Typed clickstream events (landing files"
         + (" and Kafka" if with_kafka else "")
         + "); duplicates collapse to the first by event_ts, then ingestion order.",

@@ -44,5 +44,6 @@ TABLE = cleaned_table(
     suite=silver_order_lines.suite,
     # Gold reads what changed since its last build (dates, sessions, customers it reached).
     change_feed=True,
+    date_column="order_date",
     description="Typed order lines with line_revenue and is_sale; the latest ingested version wins.",
 )

@@ -15,10 +15,12 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
+from lakehouse import delta_io
 from lakehouse.catalog import Catalog, load_catalog
 from lakehouse.generate import generate_landing
-from lakehouse.runner import Pipeline
+from lakehouse.runner import BuildContext, Pipeline
 from lakehouse.storage import table_path
 from tests.conftest import make_settings
 
@@ -66,12 +68,30 @@ def _gold(spark: SparkSession, settings) -> dict[str, list]:
     }
 
 
+def _narrowing_needs_a_long_enough_history(spark: SparkSession, settings, catalog: Catalog) -> None:
+    """The span of silver.events' dates comes from its log; narrowing waits for ``narrow_min_days`` of them."""
+    events = spark.read.format("delta").load(table_path(settings, "silver", "events"))
+    first, last = events.agg(F.min("event_date"), F.max("event_date")).first()
+    span = (last - first).days + 1
+    path = table_path(settings, "silver", "events")
+    assert delta_io.date_span_days(settings, path, "event_date") == span >= 4
+    assert delta_io.date_span_days(settings, path, "no_such_column") is None
+
+    def worth(min_days: int) -> bool:
+        adjusted = settings.model_copy(update={"narrow_min_days": min_days})
+        context = BuildContext(Pipeline(adjusted, spark, catalog=catalog), catalog.get("gold.daily_kpis"), {}, {})
+        return context.worth_narrowing("silver.events")
+
+    assert worth(span) and not worth(span + 1)
+
+
 def test_narrowed_incremental_gold_equals_a_full_rebuild(spark: SparkSession, tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, small_table_bytes=0, narrow_input_bytes=0)
+    settings = make_settings(tmp_path, small_table_bytes=0, narrow_input_bytes=0, narrow_min_days=0)
     landing = Path(settings.landing)
     generate_landing(landing, days=4, users=60, seed=9)
     catalog = Catalog([t for t in load_catalog(settings) if t.id in TABLES])
     assert Pipeline(settings, spark, catalog=catalog).run().ok
+    _narrowing_needs_a_long_enough_history(spark, settings, catalog)
     _late_batch(landing)
 
     report = Pipeline(settings, spark, catalog=catalog).run()

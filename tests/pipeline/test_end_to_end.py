@@ -45,7 +45,7 @@ def demo_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> R
     root = tmp_path_factory.mktemp("e2e")
     # Every table counts as large, so the paths that matter at scale run here: gold recomputing
     # only the dates a change reached, or replacing only its changed dates.
-    settings = make_settings(root, small_table_bytes=0, narrow_input_bytes=0)
+    settings = make_settings(root, small_table_bytes=0, narrow_input_bytes=0, narrow_min_days=0)
     landing = generate_landing(Path(settings.landing), days=6, users=400, seed=11)
     held_back = root / "held-back"
     later = [p for p in Path(settings.landing).rglob("*") if p.is_file() and LAST_DAY in p.name]
