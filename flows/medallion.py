@@ -17,9 +17,11 @@ Against a server two more guarantees hold. Each task carries a ``table:<id>`` ta
 Delta table it writes, and ``lakehouse deploy`` puts a concurrency limit of 1 on each such tag,
 so two flow runs (a schedule and a manual run, say) never write the same table at once. Delta
 on S3A has a single-driver log store: two drivers committing to one table can overwrite each
-other's commit, so this is a correctness guard, not tuning. And tasks retry with backoff, but
-only on transient service errors (:func:`lakehouse.transient.is_transient`): a failed quality
-gate or a bad declaration fails at once.
+other's commit, so this is a correctness guard, not tuning. (Without a server the tasks go
+untagged: no limit exists there, and asking the ephemeral API for slots only costs time.)
+And tasks retry with backoff, but only on transient service errors
+(:func:`lakehouse.transient.is_transient`): a failed quality gate or a bad declaration fails
+at once.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.client.schemas.objects import TaskRun
 from prefect.futures import PrefectFuture, wait
+from prefect.settings import get_current_settings
 from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task, exponential_backoff
@@ -69,6 +72,17 @@ def write_tags(table: TableDef) -> list[str]:
     if table.layer == "bronze":
         written += ["ops.ingest_log", "ops.rejected_files"]
     return [table_tag(t) for t in written]
+
+
+def server_limits_apply() -> bool:
+    """Whether ``lakehouse deploy``'s per-table concurrency limits can exist: only on a Prefect server.
+
+    Without a server (Prefect's ephemeral mode) no limit exists, yet every tagged task still asks
+    the ephemeral API for its slots; tasks starting together contend for its SQLite file and are
+    answered 503 with a retry delay of about 2 s, paid once per wave of tables. There the
+    lakehouse lease alone keeps one writer per root, so tasks go untagged.
+    """
+    return get_current_settings().api.url is not None
 
 
 def retry_transient(_task: Task, _task_run: TaskRun, state: State) -> bool:
@@ -110,7 +124,6 @@ def build_table(pipeline: Pipeline, table_id: str, progress: bool = False) -> Ta
 @task(
     cache_policy=NONE,
     task_run_name="record run",
-    tags=[table_tag(t) for t in RUN_RECORD_TABLES],
     retries=TASK_RETRIES,
     retry_delay_seconds=RETRY_DELAYS,
     retry_condition_fn=retry_transient,
@@ -186,18 +199,19 @@ def _pipeline_body(
     if unknown:  # e.g. bronze.clickstream while Kafka extracts are not enabled: nothing to do for those
         get_run_logger().warning("not in the catalog, skipped: %s", ", ".join(unknown))
     futures: dict[str, PrefectFuture] = {}
+    tagged = server_limits_apply()
     try:
         for table in pipeline.catalog:  # inputs come before their consumers
             if (tables and table.id not in tables) or (layers and table.layer not in layers):
                 continue
             upstream = [futures[i] for i in pipeline.catalog.prerequisites(table) if i in futures]
-            futures[table.id] = build_table.with_options(tags=write_tags(table)).submit(
-                pipeline, table.id, progress, wait_for=upstream
-            )
+            builder = build_table.with_options(tags=write_tags(table)) if tagged else build_table
+            futures[table.id] = builder.submit(pipeline, table.id, progress, wait_for=upstream)
         wait(list(futures.values()))
         _raise_first_failure(futures)
     finally:
-        record_run(pipeline)
+        recorder = record_run.with_options(tags=[table_tag(t) for t in RUN_RECORD_TABLES]) if tagged else record_run
+        recorder(pipeline)
         rows = summary_rows(pipeline.results)
         create_table_artifact(
             key="medallion-run-summary",

@@ -1,8 +1,9 @@
 """The one Spark session factory.
 
 Jars (Delta always; S3A only when the lakehouse is on object storage; Kafka only
-when asked) resolve through Ivy into ``settings.ivy_dir`` on the first start and
-come from that cache afterwards. Small-table settings are applied here because
+when asked) resolve through Ivy into ``settings.ivy_dir`` on the first start, which
+also records the jar files the resolution chose; later starts hand Spark that list
+and skip Ivy (about 1.5 s of every start). Small-table settings are applied here because
 most tables of a small team are small: few shuffle partitions and few snapshot
 partitions make most of the difference on two cores.
 """
@@ -10,10 +11,12 @@ partitions make most of the difference on two cores.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 from pyspark.sql import SparkSession
 
@@ -62,8 +65,6 @@ def spark_conf(settings: Settings, with_kafka: bool = False) -> dict[str, str]:
     conf = {
         "spark.master": settings.spark_master,
         "spark.app.name": "medallion-lakehouse",
-        "spark.jars.packages": ",".join(spark_packages(settings, with_kafka)),
-        "spark.jars.ivy": str(settings.ivy_dir),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.session.timeZone": "UTC",
@@ -100,6 +101,12 @@ def spark_conf(settings: Settings, with_kafka: bool = False) -> dict[str, str]:
         "spark.pyspark.python": sys.executable,
         "spark.pyspark.driver.python": sys.executable,
     }
+    jars = resolved_jars(settings, with_kafka)
+    if jars:
+        conf["spark.jars"] = ",".join(jars)
+    else:
+        conf["spark.jars.packages"] = ",".join(spark_packages(settings, with_kafka))
+        conf["spark.jars.ivy"] = str(settings.ivy_dir)
     if not settings.spark_master.startswith("local"):
         conf["spark.executor.memory"] = CLUSTER_EXECUTOR_MEMORY
     if settings.uses_object_storage:
@@ -118,12 +125,13 @@ def create_spark_session(settings: Settings, with_kafka: bool = False) -> SparkS
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     settings.ivy_dir.mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder
-    for key, value in spark_conf(settings, with_kafka).items():
+    conf = spark_conf(settings, with_kafka)
+    for key, value in conf.items():
         builder = builder.config(key, value)
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    missing = missing_jars(settings, with_kafka)
+    missing = missing_jars(settings, with_kafka) if "spark.jars.packages" in conf else []
     if missing:
         print(
             f"resolving Spark jars into {settings.ivy_dir} (once; later starts use the cache): {', '.join(missing)}",
@@ -133,7 +141,39 @@ def create_spark_session(settings: Settings, with_kafka: bool = False) -> SparkS
     with _jvm_console_to(jvm_log_path(settings)):
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    if "spark.jars.packages" in conf:
+        _record_resolved_jars(settings, with_kafka, spark.sparkContext.getConf().get("spark.jars") or "")
     return spark
+
+
+def _resolution_record(settings: Settings, with_kafka: bool) -> Path:
+    """The file naming the jars Ivy resolved for this set of packages."""
+    key = hashlib.sha256(",".join(sorted(spark_packages(settings, with_kafka))).encode()).hexdigest()[:16]
+    return settings.ivy_dir / "resolved" / f"{key}.txt"
+
+
+def resolved_jars(settings: Settings, with_kafka: bool = False) -> list[str]:
+    """The jar files an earlier start resolved for these packages; empty if unknown or one is gone."""
+    record = _resolution_record(settings, with_kafka)
+    try:
+        jars = record.read_text(encoding="utf-8").split()
+    except OSError:  # not resolved yet (or unreadable): Ivy resolves again
+        return []
+    if not jars or not all(Path(urlparse(jar).path).is_file() for jar in jars):
+        return []
+    return jars
+
+
+def _record_resolved_jars(settings: Settings, with_kafka: bool, jars: str) -> None:
+    """Keep the jar list Ivy resolved (written whole, then renamed: a reader never sees half of it)."""
+    listed = [jar for jar in jars.split(",") if jar]
+    if not listed:
+        return
+    record = _resolution_record(settings, with_kafka)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    partial = record.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text("\n".join(listed) + "\n", encoding="utf-8")
+    partial.replace(record)
 
 
 def jvm_log_path(settings: Settings) -> Path:
