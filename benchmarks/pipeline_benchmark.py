@@ -7,7 +7,7 @@ Usage::
 
 Steps:
 
-1. **Workload.** ``lakehouse.generate`` writes ``days + incremental_days`` days of landing data
+1. **Workload.** ``devtools.generate`` writes ``days + incremental_days`` days of landing data
    with enough users that the first ``days`` days hold about ``--events`` events; the files of the
    last ``incremental_days`` days (events, orders, an inventory workbook when one falls on them) are
    held back. The workload is cached in ``WORKDIR/workload-e<events>-d<days>-i<inc>-s<seed>`` and
@@ -308,7 +308,7 @@ class Monitor:
 
 
 def _generator_digest() -> str:
-    return hashlib.sha256((REPO / "lakehouse" / "generate.py").read_bytes()).hexdigest()[:16]
+    return hashlib.sha256((REPO / "devtools" / "generate.py").read_bytes()).hexdigest()[:16]
 
 
 def _count_lines(path: Path) -> int:
@@ -324,7 +324,7 @@ def users_for(events: int, days: int, incremental_days: int) -> int:
 
 def _generate(folder: str, days: int, users: int, seed: int) -> dict[str, Any]:
     """Run in a child process, so the generator's memory never counts as the benchmark's."""
-    from lakehouse.generate import generate_landing
+    from devtools.generate import generate_landing
 
     summary = generate_landing(Path(folder), days=days, users=users, seed=seed, start=START)
     return {"events": summary.events, "order_lines": summary.order_lines, "faults": len(summary.faults)}

@@ -386,10 +386,3 @@ def event_messages(events: Iterable[dict[str, Any]]) -> Iterator[tuple[str | Non
         user = event.get("user_id")
         # The same serialisation as the landing JSON Lines files, so both paths carry identical text.
         yield (None if user is None else str(user)), json.dumps(event, ensure_ascii=False)
-
-
-def publish_clickstream(settings: Settings, topic: str, days: int, users: int, seed: int) -> int:
-    """Publish the generated clickstream (the good events of ``lakehouse generate``) to ``topic``."""
-    from lakehouse.generate import iter_clickstream
-
-    return publish_messages(settings, topic, event_messages(iter_clickstream(days, users, seed)))

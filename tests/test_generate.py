@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from lakehouse.generate import (
+from devtools.generate import (
     EVENT_TYPES,
     ORDER_HEADER,
     GenerationSummary,

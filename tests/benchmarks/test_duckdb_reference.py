@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from lakehouse.generate import generate_landing
+from devtools.generate import generate_landing
 from tests.pipeline import independent
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"

@@ -1,7 +1,7 @@
-"""The one error policy of the ``lakehouse`` command (``lakehouse.cli_common``), without Spark or services.
+"""The one error policy of the ``lakehouse`` command (``cli.common``), without Spark or services.
 
 Every command, main or sub-command, turns a caught error into the same one red line and an exit
-code of :class:`lakehouse.exit_codes.ExitCode`; these tests pin that mapping in one place.
+code of :class:`cli.exit_codes.ExitCode`; these tests pin that mapping in one place.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import typer
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from lakehouse import cli_common
-from lakehouse.exit_codes import ExitCode
+from cli import common as cli_common
+from cli.exit_codes import ExitCode
 from lakehouse.settings import SettingsError
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.cli import demo_settings
+from cli.main import demo_settings
 from lakehouse.settings import Settings
 from lakehouse.spark import QUICK_JIT, spark_conf
 from tests.conftest import make_settings

@@ -13,7 +13,7 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakehouse.generate import GenerationSummary, generate_landing
+from devtools.generate import GenerationSummary, generate_landing
 from lakehouse.model import RunReport
 from lakehouse.runner import Pipeline
 from lakehouse.settings import Settings

@@ -17,9 +17,9 @@ from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from devtools.generate import generate_landing
 from lakehouse import delta_io
 from lakehouse.catalog import Catalog, load_catalog
-from lakehouse.generate import generate_landing
 from lakehouse.runner import BuildContext, Pipeline
 from lakehouse.storage import table_path
 from tests.conftest import make_settings

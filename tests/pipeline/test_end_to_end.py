@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
+from devtools.generate import GenerationSummary, generate_landing
 from lakehouse import delta_io
-from lakehouse.generate import GenerationSummary, generate_landing
 from lakehouse.model import RunReport
 from lakehouse.runner import Pipeline
 from lakehouse.settings import Settings

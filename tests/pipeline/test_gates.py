@@ -11,9 +11,9 @@ from pathlib import Path
 import great_expectations.expectations as gxe
 from pyspark.sql import SparkSession
 
+from devtools.generate import generate_landing
 from lakehouse import delta_io
 from lakehouse.catalog import Catalog, load_catalog
-from lakehouse.generate import generate_landing
 from lakehouse.ops import read_ops
 from lakehouse.quality import GateFailed, critical
 from lakehouse.runner import Pipeline
@@ -70,7 +70,7 @@ def test_cli_exits_non_zero_when_bronze_gate_fails(tmp_path: Path) -> None:
         "LAKEHOUSE_SHUFFLE_PARTITIONS": "1",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "lakehouse.cli", "run", "--no-prefect"],
+        [sys.executable, "-m", "cli.main", "run", "--no-prefect"],
         env=env,
         cwd=tmp_path,
         capture_output=True,

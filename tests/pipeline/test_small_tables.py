@@ -12,9 +12,9 @@ from pathlib import Path
 from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
+from devtools.generate import generate_landing
 from lakehouse import delta_io
 from lakehouse.catalog import Catalog, load_catalog
-from lakehouse.generate import generate_landing
 from lakehouse.runner import Pipeline
 from lakehouse.storage import table_path
 from tests.conftest import make_settings

@@ -20,7 +20,8 @@ import great_expectations.expectations as gxe
 import pytest
 from pyspark.sql import SparkSession
 
-from lakehouse import reports, services
+from devtools import services
+from lakehouse import reports
 from lakehouse.quality import QualityGate, critical
 from lakehouse.settings import Settings
 from tests.conftest import make_settings

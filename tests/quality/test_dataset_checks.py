@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from devtools.generate import generate_landing
 from lakehouse.catalog import Catalog, load_catalog
-from lakehouse.generate import generate_landing
 from lakehouse.ops import read_ops
 from lakehouse.runner import Pipeline
 from tests.conftest import make_settings

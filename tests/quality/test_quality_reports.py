@@ -21,10 +21,10 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from typer.testing import CliRunner
 
+from cli.main import app
+from devtools.generate import generate_landing
 from lakehouse import monitors, reports
 from lakehouse.catalog import Catalog, TableDef, load_catalog
-from lakehouse.cli import app
-from lakehouse.generate import generate_landing
 from lakehouse.model import RunReport, TableOutput
 from lakehouse.ops import read_ops
 from lakehouse.quality import GateFailed, critical, suite_name_of, warn

@@ -78,7 +78,7 @@ def test_dashboard_keys_fall_back_to_the_main_keys(tmp_path: Path) -> None:
 
 
 def test_up_checks_the_dashboard_keys_before_installing_anything(tmp_path: Path) -> None:
-    from lakehouse import services
+    from devtools import services
     from lakehouse.settings import SettingsError
 
     settings = make_settings(

@@ -29,12 +29,12 @@ from pyspark.sql import SparkSession
 from typer.testing import CliRunner
 
 from bronze.ingest import has_new_files
+from cli.exit_codes import ExitCode
 from ingestion.landing import LocalLanding, is_unstable_name
 from ingestion.readers import REJECT_REASONS, FileRejected, _check_gzip
 from ingestion.sources import load_sources
 from lakehouse import delta_io, ops
 from lakehouse.catalog import Catalog, load_catalog
-from lakehouse.exit_codes import ExitCode
 from lakehouse.model import RunReport
 from lakehouse.quality import QualityGate
 from lakehouse.runner import Pipeline
@@ -428,7 +428,7 @@ def test_cli_lists_rejections_and_exits_3(
     runs: Runs, spark: SparkSession, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The exit code path of ``lakehouse run``, with the pipeline replaced by one that rejects a file."""
-    from lakehouse import cli
+    from cli import main as cli
 
     settings = make_settings(tmp_path)
 

@@ -23,8 +23,8 @@ from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 from typer.testing import CliRunner
 
-from lakehouse.cli import EXIT_LEASE_HELD, app
-from lakehouse.generate import generate_landing
+from cli.main import EXIT_LEASE_HELD, app
+from devtools.generate import generate_landing
 from lakehouse.lease import (
     LEASE_NAME,
     Lease,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from ingestion.landing import LandingError, LocalLanding
-from lakehouse.cli import app
 
 
 def test_listing_a_missing_landing_folder_raises(tmp_path: Path) -> None:

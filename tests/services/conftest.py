@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import services
-from lakehouse.services import ServiceStatus
+from devtools import services
+from devtools.services import ServiceStatus
 from lakehouse.settings import Settings
 
 PROCS_OF = {"minio": ["minio"], "kafka": ["kafka"], "prefect": ["prefect"], "spark": ["spark-master", "spark-worker"]}

@@ -21,7 +21,7 @@ import pytest
 from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
-from lakehouse.generate import generate_landing
+from devtools.generate import generate_landing
 from lakehouse.runner import Pipeline
 from lakehouse.settings import Settings
 from lakehouse.storage import reader_uri, table_path

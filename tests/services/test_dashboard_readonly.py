@@ -1,6 +1,6 @@
 """The dashboard's own read-only MinIO user: it reads the lakehouse, and every write is refused.
 
-``lakehouse up`` calls :func:`lakehouse.services.ensure_readonly_user` right after creating the
+``lakehouse up`` calls :func:`devtools.services.ensure_readonly_user` right after creating the
 bucket; here it runs against the session's MinIO (``minio_server``) with throwaway keys. The Delta
 table is written with delta-rs and the main keys, like the pipeline's, without a Spark job.
 """
@@ -21,8 +21,8 @@ from minio.error import S3Error
 from pydantic import SecretStr
 
 from dashboard import data
-from lakehouse import services
-from lakehouse.services import ServiceStatus
+from devtools import services
+from devtools.services import ServiceStatus
 from lakehouse.settings import Settings
 from lakehouse.storage import reader_uri, table_path
 

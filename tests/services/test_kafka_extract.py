@@ -26,13 +26,13 @@ from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 from typer.testing import CliRunner
 
+from devtools.generate import iter_clickstream
+from devtools.services import ServiceStatus
 from ingestion import kafka
 from ingestion.kafka import ExtractPlan, KafkaSourceError, OffsetsLostError, PartitionRange
 from lakehouse import delta_io
-from lakehouse.generate import iter_clickstream
 from lakehouse.model import TableResult
 from lakehouse.runner import Pipeline
-from lakehouse.services import ServiceStatus
 from lakehouse.settings import Settings
 from lakehouse.storage import table_path
 from tests.conftest import make_settings
@@ -372,7 +372,7 @@ def test_offsets_lost_to_retention_fail_with_one_clear_line(
         _extract(spark, settings)
     assert delta_io.table_version(settings, _bronze_path(settings)) == 0
 
-    from lakehouse.cli import app
+    from cli.main import app
 
     for key, value in _child_env(tmp_path, settings).items():
         if key.startswith("LAKEHOUSE_"):
@@ -397,7 +397,7 @@ def test_offsets_lost_to_retention_fail_with_one_clear_line(
 def test_produce_publishes_the_generated_clickstream(
     kafka_broker: ServiceStatus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lakehouse.cli import app
+    from cli.main import app
 
     topic = _topic()
     settings = _settings(tmp_path, kafka_broker, topic)

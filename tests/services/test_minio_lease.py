@@ -14,9 +14,9 @@ import uuid
 
 import pytest
 
-from lakehouse import services
+from devtools import services
+from devtools.services import ServiceStatus
 from lakehouse.lease import Lease, LeaseHeld, LeaseLost, LeaseRecord, ObjectLeaseStore, hold_lease
-from lakehouse.services import ServiceStatus
 from lakehouse.settings import Settings
 
 TTL = 0.6

@@ -17,10 +17,10 @@ from minio import Minio
 from pyspark.sql import SparkSession
 from typer.testing import CliRunner
 
+from cli import storage as cli_storage
+from devtools.services import ServiceStatus
 from ingestion.landing import LandingError
 from ingestion.upload import local_files, upload_landing
-from lakehouse import cli_storage
-from lakehouse.services import ServiceStatus
 from lakehouse.settings import Settings
 from tests.services.lakehouse_runs import Reference, child_env, read_gold, reference_gold, run_lakehouse, table_args
 

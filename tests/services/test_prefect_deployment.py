@@ -35,10 +35,10 @@ from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from typer.testing import CliRunner
 
+from cli import deploy as cli_deploy
+from devtools.services import ServiceStatus
 from flows.deployments import DEPLOYMENTS, build_deployments, deployment_names
-from lakehouse import cli_deploy
 from lakehouse.maintenance import MIN_RETENTION_HOURS, check_retention
-from lakehouse.services import ServiceStatus
 from lakehouse.transient import is_transient
 from tests.conftest import make_settings
 from tests.services.lakehouse_runs import (
@@ -147,7 +147,7 @@ def test_deploy_refuses_a_folder_that_shadows_a_package(tmp_path: Path, monkeypa
 
 @pytest.fixture(scope="module")
 def lakehouse_dirs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from lakehouse.generate import generate_landing
+    from devtools.generate import generate_landing
 
     base = tmp_path_factory.mktemp("deployed")
     generate_landing(base / "landing", days=DAYS, users=USERS, seed=SEED)

@@ -26,8 +26,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from lakehouse import cli_services, services
-from lakehouse.services import ServiceError, ServiceStatus
+from cli import services as cli_services
+from devtools import services
+from devtools.services import ServiceError, ServiceStatus
 from lakehouse.settings import Settings, SettingsError
 
 

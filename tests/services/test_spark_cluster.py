@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from pyspark.sql import SparkSession
 
-from lakehouse import services
-from lakehouse.services import ServiceStatus
+from devtools import services
+from devtools.services import ServiceStatus
 from tests.conftest import make_settings
 from tests.services.lakehouse_runs import child_env, read_gold, reference_gold, run_lakehouse, table_args
 

@@ -1,6 +1,6 @@
 """Exit codes of the ``lakehouse`` command, in one place so scripts and CI can rely on them.
 
-Kept out of ``lakehouse.cli`` so the optional command modules (``cli_quality``...) can use
+Kept out of ``cli.main`` so the optional command modules (``cli.quality``...) can use
 them without importing the main CLI module, which imports them.
 """
 

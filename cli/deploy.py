@@ -16,7 +16,7 @@ from pathlib import Path
 
 import typer
 
-from lakehouse import cli_common
+from cli import common
 from lakehouse.settings import Settings, SettingsError
 
 TABLE_WRITE_LIMIT = 1
@@ -108,12 +108,12 @@ def register(app: typer.Typer) -> None:
                     "package of that name from flow runs; run `lakehouse deploy` from the repo root or an empty folder"
                 )
             url = prefect_api_url()
-            settings = cli_common.load()  # a bad setting fails here, not in every scheduled run
+            settings = common.load()  # a bad setting fails here, not in every scheduled run
             check_server(url)
             tags = ensure_table_limits(settings)
             deployments = build_deployments()
         except (DeployError, SettingsError) as exc:
-            raise cli_common.fail(exc) from exc
+            raise common.fail(exc) from exc
         typer.echo(f"Prefect server {url}: concurrency limit {TABLE_WRITE_LIMIT} on {len(tags)} table:<id> tags")
         for name, cron in deployment_names().items():
             typer.echo(f"  {name:<40} {cron or 'on demand'}")

@@ -11,7 +11,16 @@ import time
 
 import typer
 
-from lakehouse import cli_common
+from cli import common
+from lakehouse.settings import Settings
+
+
+def publish_clickstream(settings: Settings, topic: str, days: int, users: int, seed: int) -> int:
+    """Publish the generated clickstream (the good events of ``lakehouse generate``) to ``topic``."""
+    from devtools.generate import iter_clickstream
+    from ingestion.kafka import event_messages, publish_messages
+
+    return publish_messages(settings, topic, event_messages(iter_clickstream(days, users, seed)))
 
 
 def register(app: typer.Typer) -> None:
@@ -29,16 +38,16 @@ def register(app: typer.Typer) -> None:
 
         The good events `lakehouse generate` writes with the same options (no planted faults or duplicates).
         """
-        from ingestion.kafka import ensure_topic, publish_clickstream
+        from ingestion.kafka import ensure_topic
 
         started = time.monotonic()
         try:
-            settings = cli_common.load()
+            settings = common.load()
             target = topic or settings.kafka_topic
             created = ensure_topic(settings, target, partitions=partitions)
             count = publish_clickstream(settings, target, days=days, users=users, seed=seed)
-        except cli_common.handled_errors() as exc:
-            raise cli_common.fail(exc) from exc
+        except common.handled_errors() as exc:
+            raise common.fail(exc) from exc
         typer.echo(
             f"published {count:,} events to {'new ' if created else ''}topic {target!r} at "
             f"{settings.kafka_bootstrap} in {time.monotonic() - started:.1f} s"
@@ -53,7 +62,7 @@ def register(app: typer.Typer) -> None:
         from lakehouse.spark import create_spark_session
 
         try:
-            settings = cli_common.load()
+            settings = common.load()
             topic = settings.kafka_topic
             lost = lost_messages(settings)
             if not lost:
@@ -63,6 +72,6 @@ def register(app: typer.Typer) -> None:
             if not yes:
                 typer.confirm(f"skip {sum(b - a for a, b in lost.values())} lost messages ({ranges})?", abort=True)
             skip_lost_messages(create_spark_session(settings), settings)
-        except cli_common.handled_errors() as exc:
-            raise cli_common.fail(exc) from exc
+        except common.handled_errors() as exc:
+            raise common.fail(exc) from exc
         typer.echo(f"skipped {ranges} of {topic!r}; the next extract starts after the gap")

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 import typer
 
-from lakehouse import cli_common, services
-from lakehouse.services import ServiceError, ServiceStatus
+from cli import common
+from devtools import services
+from devtools.services import ServiceError, ServiceStatus
 from lakehouse.settings import SettingsError
 
 
@@ -41,26 +42,26 @@ def register(app: typer.Typer) -> None:
         """Install on first use and start MinIO, Kafka and the Prefect server on loopback."""
         names = [n.strip() for n in only.split(",") if n.strip()] if only else None
         try:
-            settings = cli_common.load()
+            settings = common.load()
             rows = services.up(settings, names, spark_cluster=spark_cluster)
         except (ServiceError, SettingsError) as exc:
-            raise cli_common.fail(exc) from exc
+            raise common.fail(exc) from exc
         typer.echo(format_table(rows))
 
     @app.command("down")
     def down_command() -> None:
         """Stop every service started by ``up``."""
         try:
-            stopped = services.down(cli_common.load())
+            stopped = services.down(common.load())
         except (ServiceError, SettingsError) as exc:
-            raise cli_common.fail(exc) from exc
+            raise common.fail(exc) from exc
         typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
     @app.command("status")
     def status_command() -> None:
         """Show which services run, their pids, URLs and health."""
         try:
-            rows = services.status(cli_common.load())
+            rows = services.status(common.load())
         except (ServiceError, SettingsError) as exc:
-            raise cli_common.fail(exc) from exc
+            raise common.fail(exc) from exc
         typer.echo(format_table(rows))

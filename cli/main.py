@@ -1,7 +1,7 @@
 """``lakehouse``: the command line of the medallion lakehouse.
 
 Errors print as one line naming what failed and what to do; ``--debug`` shows the
-traceback. Exit codes (:class:`lakehouse.exit_codes.ExitCode`): 0 success, 1 an error,
+traceback. Exit codes (:class:`cli.exit_codes.ExitCode`): 0 success, 1 an error,
 2 a failed critical quality check, 3 success with rejected landing files (listed), 75 the
 writer lease is held by another command.
 """
@@ -21,8 +21,8 @@ from typing import Any
 
 import typer
 
-from lakehouse import cli_common
-from lakehouse.exit_codes import ExitCode
+from cli import common
+from cli.exit_codes import ExitCode
 from lakehouse.settings import Settings, SettingsError
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -42,7 +42,7 @@ app = typer.Typer(
 def main_options(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks and Spark/Prefect logs."),
 ) -> None:
-    cli_common.State.debug = debug
+    common.State.debug = debug
     if not debug:
         # Prefect logs every task's state at INFO; the CLI prints one line per table itself.
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -57,13 +57,13 @@ def generate(
     seed: int = typer.Option(7, help="Random seed: the same seed writes byte-identical files."),
 ) -> None:
     """Write deterministic sample landing files: events JSONL(.gz), orders CSV, inventory XLSX, experiments JSON."""
-    from lakehouse.generate import generate_landing
+    from devtools.generate import generate_landing
 
     try:
-        target = landing or Path(cli_common.load().landing)
+        target = landing or Path(common.load().landing)
         summary = generate_landing(target, days=days, users=users, seed=seed)
     except (SettingsError, OSError) as exc:
-        raise cli_common.fail(exc) from exc
+        raise common.fail(exc) from exc
     typer.echo(
         f"wrote {len(summary.files)} files to {target}: {summary.events:,} event lines, "
         f"{summary.order_lines:,} order lines, {summary.products} products "
@@ -111,13 +111,13 @@ def _one_writer(purpose: str) -> Callable[[Callable[..., None]], Callable[..., N
             try:
                 with contextlib.ExitStack() as stack:
                     try:
-                        stack.enter_context(hold_lease(cli_common.load(), purpose, wait=wait, on_wait=_say_waiting))
+                        stack.enter_context(hold_lease(common.load(), purpose, wait=wait, on_wait=_say_waiting))
                     except LeaseHeld as exc:
                         hint = "" if wait else "; rerun with --wait to wait for it"
-                        raise cli_common.error_exit(f"{exc}{hint}", EXIT_LEASE_HELD) from None
+                        raise common.error_exit(f"{exc}{hint}", EXIT_LEASE_HELD) from None
                     command(*args, **kwargs)
             except (SettingsError, LeaseError) as exc:  # a bad setting, the lease's storage, a lost lease
-                raise cli_common.fail(exc) from exc
+                raise common.fail(exc) from exc
 
         return guarded
 
@@ -200,12 +200,12 @@ def run(
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
-        settings = cli_common.load()
+        settings = common.load()
         rows, catalog = _run_pipeline(settings, full_refresh, prefect, table or None, layer or None)
         _print_summary(settings, catalog, rows)
         outcome = _report_rejections(settings, started_at) if rows is not None else ExitCode.OK
-    except cli_common.handled_errors() as exc:
-        raise cli_common.fail(exc) from exc
+    except common.handled_errors() as exc:
+        raise common.fail(exc) from exc
     typer.echo(f"done in {time.monotonic() - started:.0f} s")
     if outcome != ExitCode.OK:
         raise typer.Exit(outcome)
@@ -220,11 +220,11 @@ def demo(
     wait: bool = _WAIT_OPTION,
 ) -> None:
     """Generate sample data if the landing zone is empty, run the whole pipeline and print a summary."""
-    from lakehouse.generate import generate_landing
+    from devtools.generate import generate_landing
 
     started = time.monotonic()
     try:
-        settings = demo_settings(cli_common.load())
+        settings = demo_settings(common.load())
         landing = Path(settings.landing)
         if not landing.exists() or not any(landing.rglob("*")):
             typer.echo(f"generating sample data into {landing} ...")
@@ -233,8 +233,8 @@ def demo(
         typer.echo("running the pipeline (landing -> bronze -> silver -> gold) ...")
         rows, catalog = _run_pipeline(settings, False, prefect, None)
         _print_summary(settings, catalog, rows)
-    except cli_common.handled_errors() as exc:
-        raise cli_common.fail(exc) from exc
+    except common.handled_errors() as exc:
+        raise common.fail(exc) from exc
     typer.echo(f"\ndone in {time.monotonic() - started:.0f} s. Lakehouse: {settings.root}")
     typer.echo("Open the dashboard with:  lakehouse dashboard   (then http://127.0.0.1:8501)")
 
@@ -263,12 +263,12 @@ def backfill(
 
     started = time.monotonic()
     try:
-        settings = cli_common.load()
+        settings = common.load()
         _warm_spark(settings)
         rows = backfill_flow(date_from=date_from.date(), date_to=date_to.date(), layers=list(layer))
         _print_summary(settings, load_catalog(settings), rows)
-    except cli_common.handled_errors(ValueError) as exc:
-        raise cli_common.fail(exc) from exc
+    except common.handled_errors(ValueError) as exc:
+        raise common.fail(exc) from exc
     typer.echo(f"done in {time.monotonic() - started:.0f} s")
 
 
@@ -278,10 +278,10 @@ def _maintain(tables: list[str] | None, retention_hours: float, optimize: bool, 
 
     started = time.monotonic()
     try:
-        _warm_spark(cli_common.load())
+        _warm_spark(common.load())
         rows = maintenance(retention_hours=retention_hours, tables=tables, optimize=optimize, vacuum=vacuum)
-    except cli_common.handled_errors(ValueError) as exc:
-        raise cli_common.fail(exc) from exc
+    except common.handled_errors(ValueError) as exc:
+        raise common.fail(exc) from exc
     for row in rows:
         if row["status"] == "missing":
             typer.echo(f"{row['table']:<32} not written yet")
@@ -330,10 +330,10 @@ def dashboard(
     from dashboard.launch import launch
 
     try:
-        settings = cli_common.load()
+        settings = common.load()
         process = launch(settings, port=port, wait=True)
-    except cli_common.handled_errors() as exc:
-        raise cli_common.fail(exc) from exc
+    except common.handled_errors() as exc:
+        raise common.fail(exc) from exc
     typer.echo(f"dashboard at http://127.0.0.1:{port or settings.dashboard_port} (Ctrl+C to stop)")
     try:
         process.wait()
@@ -342,13 +342,13 @@ def dashboard(
 
 
 def _register_optional_commands() -> None:
-    from lakehouse import cli_deploy, cli_kafka, cli_quality, cli_services, cli_storage
+    from cli import deploy, kafka, quality, services, storage
 
-    cli_services.register(app)
-    cli_storage.register(app)
-    cli_deploy.register(app)
-    cli_kafka.register(app)
-    cli_quality.register(app)
+    services.register(app)
+    storage.register(app)
+    deploy.register(app)
+    kafka.register(app)
+    quality.register(app)
 
 
 _register_optional_commands()

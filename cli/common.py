@@ -1,10 +1,10 @@
 """What every ``lakehouse`` command shares: the settings helper and the one error and exit-code policy.
 
-The main module (:mod:`lakehouse.cli`) and the optional sub-command modules (``cli_kafka``,
-``cli_quality``, ``cli_deploy``...) all import this module and nothing of each other, except
+The main module (:mod:`cli.main`) and the optional sub-command modules (``cli.kafka``,
+``cli.quality``, ``cli.deploy``...) all import this module and nothing of each other, except
 that the main module registers the sub-commands: so there is no import cycle between them, and
 an error looks and exits the same whichever command met it. Exit codes are
-:class:`lakehouse.exit_codes.ExitCode`.
+:class:`cli.exit_codes.ExitCode`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from lakehouse.exit_codes import ExitCode
+from cli.exit_codes import ExitCode
 from lakehouse.settings import Settings, SettingsError, load_settings
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from lakehouse import cli_common
+from cli import common
 from lakehouse.settings import Settings, SettingsError
 
 # Where `lakehouse generate` writes by default: the local landing folder of the embedded profile.
@@ -33,10 +33,10 @@ def register(app: typer.Typer) -> None:
         from ingestion.upload import upload_landing
 
         try:
-            settings = cli_common.load()
+            settings = common.load()
             summary = upload_landing(settings, source)
         except (LandingError, SettingsError) as exc:
-            raise cli_common.fail(exc) from exc
+            raise common.fail(exc) from exc
         target = f"s3://{summary.bucket}/{summary.prefix}".rstrip("/")
         created = " (bucket created)" if summary.bucket_created else ""
         typer.echo(

@@ -11,8 +11,8 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
-from lakehouse import cli_common
-from lakehouse.exit_codes import ExitCode
+from cli import common
+from cli.exit_codes import ExitCode
 from lakehouse.settings import SettingsError
 
 EXIT_CRITICAL_FAILED = ExitCode.GATE_FAILED
@@ -32,13 +32,13 @@ def register(app: typer.Typer) -> None:
         from lakehouse import reports
 
         try:
-            settings = cli_common.load()
+            settings = common.load()
             report = reports.run_quality(settings, run)
         except (SettingsError, ValidationError, OSError) as exc:
-            raise cli_common.fail(exc) from exc
+            raise common.fail(exc) from exc
         if report is None:
             what = f"run {run}" if run else "any run"
-            raise cli_common.error_exit(f"no checks recorded for {what} in {settings.root}/ops")
+            raise common.error_exit(f"no checks recorded for {what} in {settings.root}/ops")
         typer.echo(reports.format_text(report))
         if report.critical_failed:
             raise typer.Exit(EXIT_CRITICAL_FAILED)

@@ -1,0 +1,1 @@
+"""The ``lakehouse`` command: the top layer, above the flows and the dashboard (nothing imports it)."""
