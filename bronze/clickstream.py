@@ -37,7 +37,7 @@ def extract(context: BuildContext) -> TableOutput:
     topic = settings.kafka_topic
     path = context.path(TABLE_ID)
     # Offsets first, from the table itself: what bronze holds is the only truth of what was extracted.
-    previous = kafka.all_committed_offsets(settings, path)
+    previous = kafka.all_committed_offsets(settings, TABLE_ID)
     committed = kafka.topic_offsets(previous, topic)
     plan = kafka.plan_extract(topic, committed, kafka.fetch_watermarks(settings, topic))
     exists = delta_io.table_version(settings, path) is not None
@@ -79,8 +79,7 @@ def extract(context: BuildContext) -> TableOutput:
 
 def lost_messages(settings: Settings) -> dict[int, tuple[int, int]]:
     """Offsets ``[from, to)`` per partition that Kafka deleted before bronze.clickstream extracted them."""
-    path = table_path(settings, "bronze", NAME)
-    committed = kafka.topic_offsets(kafka.all_committed_offsets(settings, path), settings.kafka_topic)
+    committed = kafka.topic_offsets(kafka.all_committed_offsets(settings, TABLE_ID), settings.kafka_topic)
     return kafka.lost_ranges(committed, kafka.fetch_watermarks(settings, settings.kafka_topic))
 
 
@@ -94,7 +93,7 @@ def skip_lost_messages(spark: SparkSession, settings: Settings) -> dict[int, tup
     """
     topic = settings.kafka_topic
     path = table_path(settings, "bronze", NAME)
-    previous = kafka.all_committed_offsets(settings, path)
+    previous = kafka.all_committed_offsets(settings, TABLE_ID)
     committed = kafka.topic_offsets(previous, topic)
     lost = kafka.lost_ranges(committed, kafka.fetch_watermarks(settings, topic))
     if not lost:
@@ -106,6 +105,10 @@ def skip_lost_messages(spark: SparkSession, settings: Settings) -> dict[int, tup
     }
     skipped = ", ".join(f"{p}:{start}-{end}" for p, (start, end) in lost.items())
     delta_io.set_properties(spark, path, {f"lakehouse.kafka.{topic}.skipped": skipped}, user_metadata=metadata)
+    version = delta_io.table_version(settings, path)
+    if version is not None:  # mirrored like every commit's state, so log cleanup cannot lose the move
+        record = ops.state_record(TABLE_ID, version, metadata, f"kafka-skip-lost-{version}")
+        ops.append_records(spark, settings, "table_state", [record])
     return lost
 
 

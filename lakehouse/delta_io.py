@@ -6,6 +6,9 @@ in milliseconds instead of a Spark job each.
 
 Each write can carry ``user_metadata``: the runner stores there which input
 versions a table was built from, so the watermark commits atomically with data.
+Old commits do not last for ever (log cleanup after a checkpoint, VACUUM of the change
+feed's files): :func:`versions_available` and :func:`history_gone` tell a reader when
+the history an incremental read needs is gone, so it can read the whole input instead.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pyarrow as pa
 from delta.tables import DeltaTable
 from deltalake import DeltaTable as DeltaReader
 from deltalake.exceptions import TableNotFoundError
+from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -152,6 +156,47 @@ def data_changed(settings: Settings, path: str, after: int, upto: int) -> bool:
             continue
         if commit.get("operation") not in MAINTENANCE_OPERATIONS:
             return True
+    return False
+
+
+def versions_available(settings: Settings, path: str, first: int, last: int) -> bool:
+    """Whether every commit ``first..last`` is still in the table's log (log cleanup removes old ones)."""
+    reader = open_reader(settings, path)
+    if reader is None:
+        return False
+    present = {int(c["version"]) for c in reader.history() if c.get("version") is not None}
+    return all(version in present for version in range(first, last + 1))
+
+
+class ChangeDataGone(RuntimeError):
+    """The commits an incremental read needs are no longer in the input's log."""
+
+
+# What Spark says when a version, its log file or its (change) data files are gone: log cleanup
+# after a checkpoint, or VACUUM of the files an old version or the change feed needs.
+_GONE_CONDITIONS = (
+    "DELTA_MISSING_CHANGE_DATA",
+    "DELTA_LOG_FILE_NOT_FOUND",
+    "DELTA_VERSION_NOT_FOUND",
+    "DELTA_FILE_NOT_FOUND",
+    "FAILED_READ_FILE.FILE_NOT_EXIST",
+)
+
+
+def history_gone(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says an old version's log or files are gone.
+
+    Such a read can be answered by reading the whole current input instead; no other error can.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ChangeDataGone):
+            return True
+        condition = seen.getCondition() if isinstance(seen, PySparkException) else None
+        text = f"{condition or ''} {seen}"
+        if any(name in text for name in _GONE_CONDITIONS):
+            return True
+        seen = seen.__cause__ or seen.__context__
     return False
 
 

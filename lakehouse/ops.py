@@ -4,6 +4,8 @@
 ``ops.pipeline_runs``  one row per table per run (status, rows, quarantined, Delta version).
 ``ops.quality_results`` one row per check per table per run.
 ``ops.rejected_files`` one row per landing file a source could not read (path, checksum, reason).
+``ops.table_state``    one row per table version a run wrote: the state its commit carries
+                       (input watermarks, Kafka offsets), kept after log cleanup removes the commit.
 
 They are Delta tables written by Spark like every other table; reads go through
 delta-rs so that looking up "what is new" costs no Spark job.
@@ -12,8 +14,10 @@ delta-rs so that looking up "what is new" costs no Spark job.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import pandas as pd
 from pyspark.sql import SparkSession
@@ -84,6 +88,23 @@ class RejectedFileRecord:
     rejected_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class TableStateRecord:
+    """The state a table's commit carries (``state``: its user metadata as JSON), mirrored here.
+
+    A commit's user metadata is the table's watermark (the input versions it was built from)
+    and, for bronze.clickstream, its Kafka offsets. Checkpoints do not carry it and log cleanup
+    deletes old commits, so a table untouched by new data for longer than the log's retention
+    could lose it; this row keeps it (:func:`mirrored_state`).
+    """
+
+    table: str
+    version: int
+    state: str
+    run_id: str
+    recorded_at: dt.datetime
+
+
 _SPARK_TYPES = {
     "str": T.StringType(),
     "str | None": T.StringType(),
@@ -98,6 +119,7 @@ OPS_TABLES = {
     "pipeline_runs": RunRecord,
     "quality_results": QualityRecord,
     "rejected_files": RejectedFileRecord,
+    "table_state": TableStateRecord,
 }
 
 
@@ -214,3 +236,28 @@ def rejected_since(settings: Settings, since: dt.datetime) -> pd.DataFrame:
     at = pd.to_datetime(rejected["rejected_at"], utc=True).dt.tz_localize(None)
     recent = rejected[at >= pd.Timestamp(since)]
     return recent.sort_values(["rejected_at", "source", "path"]).reset_index(drop=True)
+
+
+def state_record(table_id: str, version: int, state: dict[str, Any], run_id: str) -> TableStateRecord:
+    """The mirror row of ``table_id``'s commit ``version`` (the ingested-files list stays out: the
+    ingest log already keeps it for good)."""
+    kept = {key: value for key, value in state.items() if key != INGESTED_KEY}
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return TableStateRecord(table_id, version, json.dumps(kept, sort_keys=True), run_id, now)
+
+
+def mirrored_state(settings: Settings, table_id: str, key: str, version: int | None) -> dict[str, Any] | None:
+    """The newest mirrored state of ``table_id`` holding ``key``, at or below ``version``; None without one.
+
+    The fallback for a table whose commits holding ``key`` were removed by log cleanup. Versions
+    above the table's current one (a table deleted and rebuilt from scratch) are not its state.
+    """
+    states = read_ops(settings, "table_state")
+    if states.empty or version is None:
+        return None
+    mine = states[(states["table"] == table_id) & (states["version"] <= version)]
+    for raw in mine.sort_values("version", ascending=False)["state"]:
+        state = delta_io.parse_user_metadata(raw)
+        if key in state:
+            return state
+    return None

@@ -6,6 +6,11 @@ table's suite, and write it, storing the input versions in the same commit. A
 table whose inputs did not change is skipped, so a rerun on unchanged landing data
 writes no new version anywhere. A failed critical check stops the run before the
 table (and anything downstream) is written.
+
+The watermark is also mirrored in ``ops.table_state``, read when log cleanup removed the
+commits holding it. When the history an incremental read needs is gone (old commits
+cleaned up, change-feed files vacuumed), the table is rebuilt from the whole of its inputs,
+with one warning line, as a full refresh would rebuild it.
 """
 
 from __future__ import annotations
@@ -61,7 +66,8 @@ class BuildContext:
         self.settings = pipeline.settings
         self.run_id = pipeline.run_id
         self.started_at = pipeline.started_at
-        self.full_refresh = pipeline.full_refresh
+        # Read whole inputs: a full refresh, or this table's incremental history is gone.
+        self.full_refresh = pipeline.rebuilds(table)
         self.versions = versions
         self.watermarks = watermarks
         self._cached: list[DataFrame] = []
@@ -91,7 +97,10 @@ class BuildContext:
         upto = self.versions[table_id]
         assert upto is not None, f"{table_id} has no version"
         after = None if self.full_refresh else self.watermarks.get(table_id)
-        return delta_io.read_inserted_since(self.spark, self.path(table_id), after, upto)
+        path = self.path(table_id)
+        if after is not None and after < upto and not delta_io.versions_available(self.settings, path, after + 1, upto):
+            raise delta_io.ChangeDataGone(f"{table_id}'s commits {after + 1}..{upto} are no longer in its log")
+        return delta_io.read_inserted_since(self.spark, path, after, upto)
 
     def changes(self, table_id: str) -> DataFrame | None:
         """Rows of ``table_id`` changed since this table last consumed it (see :func:`delta_io.read_changes`).
@@ -107,6 +116,11 @@ class BuildContext:
             return None
         if not delta_io.table_facts(self.settings, self.path(table_id)).change_feed:
             log.info("%s: %s records no change feed; reading all of it", self.table.id, table_id)
+            return None
+        if not delta_io.versions_available(self.settings, self.path(table_id), after, upto):
+            log.warning(
+                "%s: %s's commits %d..%d are gone from its log; reading all of it", self.table.id, table_id, after, upto
+            )
             return None
         return delta_io.read_changes(self.spark, self.path(table_id), after, upto)
 
@@ -190,6 +204,9 @@ class Pipeline:
         self._ingest_records: list[ops.IngestRecord] = []
         self._records_lock = threading.Lock()
         self._quality_records: list[ops.QualityRecord] = []
+        self._state_records: list[ops.TableStateRecord] = []
+        # Tables rebuilt from their whole inputs this run because their incremental history is gone.
+        self._rebuilt_whole: set[str] = set()
         self._monitored = False
         # At most this many tables build at once, whoever calls run_table (the DAG runner below or
         # Prefect's task threads); each holds a slot and a FAIR scheduler pool of its own.
@@ -208,6 +225,10 @@ class Pipeline:
     def _path(self, table: TableDef) -> str:
         return table_path(self.settings, table.layer, table.name)
 
+    def rebuilds(self, table: TableDef) -> bool:
+        """Whether ``table`` is rebuilt from the whole of its inputs: a full refresh, or history gone."""
+        return self.full_refresh or table.id in self._rebuilt_whole
+
     def _input_state(
         self, table: TableDef, facts: delta_io.TableFacts | None = None
     ) -> tuple[dict[str, int | None], dict[str, int | None]]:
@@ -217,7 +238,11 @@ class Pipeline:
             versions[table_id] = delta_io.table_version(self.settings, table_id_path(self.settings, table_id))
         if facts is None:
             facts = delta_io.table_facts(self.settings, self._path(table), WATERMARK_KEY)
-        recorded = facts.tagged_metadata or {}
+        recorded = facts.tagged_metadata
+        if recorded is None and facts.exists and table.inputs:
+            # Log cleanup removed every commit that held the watermark: its mirror still has it.
+            recorded = ops.mirrored_state(self.settings, table.id, WATERMARK_KEY, facts.version)
+        recorded = recorded or {}
         watermarks = {k: v for k, v in recorded.get(WATERMARK_KEY, {}).items() if k in versions}
         return versions, watermarks
 
@@ -271,6 +296,36 @@ class Pipeline:
         skip = self._skip_reason(table, versions, watermarks)
         if skip is not None:
             return self._record(TableResult(table.id, table.layer, "skipped", facts.version, message=skip), started)
+        if facts.exists and table.inputs and not watermarks:
+            # Written before, yet neither its log nor its mirror says from what: only a whole
+            # rebuild cannot double what the table (and its quarantine) already hold.
+            log.warning("%s: no record of the input versions it was built from; rebuilding it whole", table.id)
+            self._rebuilt_whole.add(table.id)
+        try:
+            return self._build_and_write(table, facts, versions, watermarks, started)
+        except Exception as exc:
+            if self.rebuilds(table) or not delta_io.history_gone(exc):
+                raise
+            log.warning(
+                "%s: the history its incremental read needs is gone (%s); rebuilding it from the whole of its inputs",
+                table.id,
+                _first_line(exc),
+            )
+            self._rebuilt_whole.add(table.id)
+            with self._records_lock:  # the failed attempt's check rows, if it got that far, are not kept
+                self._quality_records[:] = [r for r in self._quality_records if r.table != table.id]
+            facts = delta_io.table_facts(self.settings, path, WATERMARK_KEY)
+            return self._build_and_write(table, facts, versions, watermarks, started)
+
+    def _build_and_write(
+        self,
+        table: TableDef,
+        facts: delta_io.TableFacts,
+        versions: dict[str, int | None],
+        watermarks: dict[str, int | None],
+        started: dt.datetime,
+    ) -> TableResult:
+        path = self._path(table)
         context = BuildContext(self, table, versions, watermarks)
         clock = _Stopwatch()
         try:
@@ -316,7 +371,8 @@ class Pipeline:
                     raise RuntimeError(f"{table.id}: row ledger does not balance: {output.ledger}")
             if self._set_missing_properties(table, facts):
                 facts = delta_io.table_facts(self.settings, path, WATERMARK_KEY)  # once in a table's life
-            self._write(table, output, {WATERMARK_KEY: versions, "run_id": self.run_id}, facts)
+            state = {WATERMARK_KEY: versions, "run_id": self.run_id}
+            self._write(table, output, state, facts)
             clock.lap("write")
         finally:
             context.release()
@@ -326,9 +382,12 @@ class Pipeline:
             # table (a retried or concurrent duplicate). Nothing was written, nothing is logged.
             message = f"already committed (write id {output.txn[0]} {output.txn[1]})"
             return self._record(TableResult(table.id, table.layer, "skipped", version, message=message), started)
-        if output.ingest_records:
-            with self._records_lock:
-                self._ingest_records.extend(output.ingest_records)  # the ingest log, one commit in finish
+        with self._records_lock:
+            # The ingest log and the state mirror: one commit each in finish.
+            self._ingest_records.extend(output.ingest_records)
+            if version is not None:
+                state_record = ops.state_record(table.id, version, {**output.commit_metadata, **state}, self.run_id)
+                self._state_records.append(state_record)
         ledger = output.ledger
         result = TableResult(
             table.id,
@@ -364,7 +423,11 @@ class Pipeline:
                 start, end = self.dates
                 replace_where = f"`{table.date_column}` BETWEEN DATE'{start}' AND DATE'{end}'"
                 data = data.filter(replace_where)
-            elif replace_where is None and not self.full_refresh and facts.size_bytes > self.settings.small_table_bytes:
+            elif (
+                replace_where is None
+                and not self.rebuilds(table)
+                and facts.size_bytes > self.settings.small_table_bytes
+            ):
                 # A small table (``small_table_bytes``, one file's worth) is replaced whole: cheaper
                 # than the comparison that finds its changed dates.
                 data, replace_where = self._changed_dates_only(table, data, path)
@@ -382,7 +445,7 @@ class Pipeline:
                 txn=output.txn,
                 properties=properties,
             )
-        elif table.write == "merge" and not self.full_refresh:
+        elif table.write == "merge" and not self.rebuilds(table):
             delta_io.merge(
                 data,
                 path,
@@ -427,7 +490,7 @@ class Pipeline:
         self, table: TableDef, quarantine: DataFrame, ledger: Ledger | None, versions: dict[str, int | None]
     ) -> None:
         path = table_id_path(self.settings, quarantine_id(table.name))
-        if self.full_refresh:
+        if self.rebuilds(table):
             # A rebuild re-reads all of bronze, so it recomputes the whole quarantine too.
             delta_io.overwrite(quarantine, path)
             return
@@ -492,12 +555,21 @@ class Pipeline:
 
     def _record_checks(self, checks: list[CheckResult]) -> None:
         at = _now()
-        self._quality_records.extend(
-            ops.QualityRecord(
-                self.run_id, c.table, c.expectation, c.column, c.severity, c.success, c.unexpected_count, c.observed, at
+        with self._records_lock:
+            self._quality_records.extend(
+                ops.QualityRecord(
+                    self.run_id,
+                    c.table,
+                    c.expectation,
+                    c.column,
+                    c.severity,
+                    c.success,
+                    c.unexpected_count,
+                    c.observed,
+                    at,
+                )
+                for c in checks
             )
-            for c in checks
-        )
 
     def _record(self, result: TableResult, started: dt.datetime, rows_in: int | None = None) -> TableResult:
         self.results.append(result)
@@ -543,7 +615,9 @@ class Pipeline:
             self._monitored = True
         with self._records_lock:
             ingested, self._ingest_records = self._ingest_records, []
+            states, self._state_records = self._state_records, []
         ops.append_records(self.spark, self.settings, "ingest_log", ingested)
+        ops.append_records(self.spark, self.settings, "table_state", states)
         ops.append_records(self.spark, self.settings, "pipeline_runs", self._run_records)
         ops.append_records(self.spark, self.settings, "quality_results", self._quality_records)
         self._run_records.clear()
@@ -632,9 +706,7 @@ class Pipeline:
         channel hear of it, the same as of a failed critical check.
         """
         table = self.catalog.get(table_id)
-        text = str(exc).strip()
-        first_line = text.splitlines()[0] if text else ""
-        message = f"{type(exc).__name__}: {first_line}"[:1000]
+        message = f"{type(exc).__name__}: {_first_line(exc)}"[:1000]
         version = delta_io.table_version(self.settings, self._path(table))
         self._record(TableResult(table.id, table.layer, "failed", version, message=message), started)
         body = f"Run {self.run_id}: {table.id} failed and was not written: {message}"
@@ -686,6 +758,11 @@ def _with_upstream(catalog: Catalog, tables: set[str]) -> set[str]:
         found.add(table_id)
         pending.extend(catalog.get(table_id).inputs)
     return found
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
 
 
 class _Stopwatch:

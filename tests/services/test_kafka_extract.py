@@ -126,7 +126,7 @@ def test_extract_is_bounded_incremental_and_idempotent(
     assert again.status == "skipped" and again.delta_version == 1
 
     # A second writer planned from the same offsets (a retry, or a concurrent run) commits nothing.
-    stale = kafka.all_committed_offsets(settings, path)
+    stale = kafka.all_committed_offsets(settings, TABLE)
     kafka.publish_messages(settings, topic, [("u-late", json.dumps({**EVENTS[0], "event_id": "e-late"}))])
     assert _extract(spark, settings).delta_version == 2
     with _planned_from(monkeypatch, stale):
@@ -157,7 +157,7 @@ def test_overlapping_and_concurrent_extracts_write_each_offset_once(
     kafka.ensure_topic(settings, topic, partitions=2)
     kafka.publish_messages(settings, topic, kafka.event_messages(EVENTS[:100]))
     assert _extract(spark, settings).delta_version == 0
-    before = kafka.all_committed_offsets(settings, path)
+    before = kafka.all_committed_offsets(settings, TABLE)
     kafka.publish_messages(settings, topic, kafka.event_messages(EVENTS[100:200]))
     assert _extract(spark, settings).delta_version == 1
 
