@@ -78,6 +78,9 @@ def spark_conf(settings: Settings, with_kafka: bool = False) -> dict[str, str]:
         "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
         "spark.sql.adaptive.advisoryPartitionSizeInBytes": "64m",
         "spark.sql.adaptive.skewJoin.enabled": "true",
+        # Let adaptive execution coalesce the partitions of a frame it caches too: without it a cached
+        # 60-row table keeps the 8 initial shuffle partitions, and every gate job over it runs 8 tasks.
+        "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
         # Independent tables run in driver threads at once; FAIR lets their jobs share the cores.
         "spark.scheduler.mode": "FAIR",
         "spark.databricks.delta.snapshotPartitions": "2",
