@@ -33,6 +33,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
+from lakehouse.contract import ORDER_COLUMNS
+
 EVENT_TYPES: tuple[str, ...] = (
     "page_view",
     "product_view",
@@ -42,18 +44,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "purchase",
     "search",
 )
-ORDER_HEADER: tuple[str, ...] = (
-    "order_id",
-    "line_no",
-    "order_ts",
-    "customer_id",
-    "product_id",
-    "quantity",
-    "unit_price",
-    "discount",
-    "status",
-    "country",
-)
+ORDER_HEADER: tuple[str, ...] = ORDER_COLUMNS  # the landing CSV's header is the contract's order columns
 PRODUCT_HEADER: tuple[str, ...] = ("product_id", "name", "category", "brand", "list_price", "cost")
 STOCK_HEADER: tuple[str, ...] = ("snapshot_date", "product_id", "warehouse", "on_hand", "reorder_point")
 WAREHOUSES: tuple[str, ...] = ("north", "south")

@@ -37,10 +37,9 @@ from pyspark.sql import functions as F
 
 from ingestion.readers import CORRUPT, INGEST_FILE, INGEST_SEQ, conform, parse_json_lines
 from ingestion.sources import Source
-from lakehouse import delta_io, ops
+from lakehouse import ops
 from lakehouse.contract import EVENT_COLUMNS
 from lakehouse.settings import Settings
-from lakehouse.storage import table_id_path
 
 log = logging.getLogger(__name__)
 
@@ -179,12 +178,8 @@ def all_committed_offsets(settings: Settings, table_id: str) -> dict[str, dict[s
     All topics, so a commit for one topic carries the others forward. When log cleanup has
     removed every commit holding them, the table's state mirror (``ops.table_state``) has them.
     """
-    path = table_id_path(settings, table_id)
-    facts = delta_io.table_facts(settings, path, OFFSETS_KEY)
-    recorded = facts.tagged_metadata
-    if recorded is None and facts.exists:
-        recorded = ops.mirrored_state(settings, table_id, OFFSETS_KEY, facts.version)
-    return dict((recorded or {}).get(OFFSETS_KEY, {}))
+    recorded = ops.committed_state(settings, table_id, OFFSETS_KEY) or {}
+    return dict(recorded.get(OFFSETS_KEY, {}))
 
 
 def topic_offsets(recorded: Mapping[str, Mapping[str, int]], topic: str) -> dict[int, int]:

@@ -25,7 +25,7 @@ from pyspark.sql import types as T
 
 from lakehouse import delta_io
 from lakehouse.settings import Settings
-from lakehouse.storage import table_path
+from lakehouse.storage import table_id_path, table_path
 
 
 @dataclass(frozen=True)
@@ -261,3 +261,12 @@ def mirrored_state(settings: Settings, table_id: str, key: str, version: int | N
         if key in state:
             return state
     return None
+
+
+def committed_state(settings: Settings, table_id: str, key: str) -> dict[str, Any] | None:
+    """The newest commit state of ``table_id`` holding ``key``: from its log, else from its mirror."""
+    path = table_id_path(settings, table_id)
+    recorded = delta_io.latest_user_metadata(settings, path, key)
+    if recorded is None:
+        recorded = mirrored_state(settings, table_id, key, delta_io.table_version(settings, path))
+    return recorded
