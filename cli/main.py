@@ -144,7 +144,15 @@ def _run_pipeline(
         _warm_spark(settings)
         rows = medallion_pipeline(full_refresh=full_refresh, tables=tables, layers=layers, progress=True)
         return rows, catalog
-    pipeline = Pipeline(settings, create_spark_session(settings), full_refresh=full_refresh, catalog=catalog)
+    from lakehouse.reports import run_hooks
+
+    pipeline = Pipeline(
+        settings,
+        create_spark_session(settings),
+        full_refresh=full_refresh,
+        catalog=catalog,
+        hooks=run_hooks(settings),
+    )
     selected = [t.id for t in pipeline.catalog if (not tables or t.id in tables) and (not layers or t.layer in layers)]
     from flows.medallion import progress_line
 

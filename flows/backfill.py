@@ -13,6 +13,7 @@ from prefect import flow
 
 from flows.medallion import build_table, summary_rows
 from lakehouse.lease import hold_lease
+from lakehouse.reports import run_hooks
 from lakehouse.runner import Pipeline
 from lakehouse.settings import load_settings
 from lakehouse.spark import create_spark_session
@@ -28,7 +29,9 @@ def backfill(date_from: dt.date, date_to: dt.date, layers: list[str] | None = No
     # One writer per lakehouse, as for medallion_pipeline: a backfill a Prefect worker starts
     # waits for a run in progress (the CLI's own hold, when it started the flow, is joined).
     with hold_lease(settings, purpose="backfill", wait=True):
-        pipeline = Pipeline(settings, create_spark_session(settings), dates=(date_from, date_to))
+        pipeline = Pipeline(
+            settings, create_spark_session(settings), dates=(date_from, date_to), hooks=run_hooks(settings)
+        )
         try:
             for table in pipeline.catalog:
                 if table.layer in wanted:

@@ -194,7 +194,9 @@ def _pipeline_body(
     settings: Settings, full_refresh: bool, tables: list[str] | None, layers: list[str] | None, progress: bool
 ) -> list[dict[str, Any]]:
     """The flow's body, run while the lease is held."""
-    pipeline = Pipeline(settings, create_spark_session(settings), full_refresh=full_refresh)
+    pipeline = Pipeline(
+        settings, create_spark_session(settings), full_refresh=full_refresh, hooks=reports.run_hooks(settings)
+    )
     unknown = sorted(set(tables or ()) - {t.id for t in pipeline.catalog})
     if unknown:  # e.g. bronze.clickstream while Kafka extracts are not enabled: nothing to do for those
         get_run_logger().warning("not in the catalog, skipped: %s", ", ".join(unknown))

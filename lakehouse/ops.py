@@ -128,15 +128,16 @@ def _schema(record_type: type) -> T.StructType:
 
 
 # Bronze tables built in parallel append to the one ingest log; the first appends also create it,
-# and two creations at once conflict. One writer per ops table at a time inside a process.
-_APPEND_LOCK = threading.Lock()
+# and two creations at once conflict. One writer per ops table at a time inside a process; different
+# ops tables are written concurrently (the end of a run appends four of them at once).
+_APPEND_LOCKS = {table: threading.Lock() for table in OPS_TABLES}
 
 
 def append_records(spark: SparkSession, settings: Settings, table: str, records: list) -> None:
     """Append records of one ops table in a single commit (nothing to write: no commit)."""
     if not records:
         return
-    with _APPEND_LOCK:
+    with _APPEND_LOCKS[table]:
         _append_records(spark, settings, table, records)
 
 

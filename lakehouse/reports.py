@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from lakehouse import alerts, delta_io, monitors
+from lakehouse.hooks import RunCommitted, RunHooks, TableFailure
 from lakehouse.ops import read_ops
 from lakehouse.quality import Check, suite_name_of
 from lakehouse.settings import Settings, is_object_path
@@ -305,6 +306,22 @@ def upload_site(settings: Settings, build_dir: Path, remote: ObjectLocation) -> 
 
 
 # --------------------------------------------------------------------------- after a run
+
+
+def run_hooks(settings: Settings) -> RunHooks:
+    """The hooks ``lakehouse run`` and the flows register: alerts on failures, reports after the commit."""
+
+    def alert_failure(event: TableFailure) -> None:
+        if event.gate is not None:
+            alerts.gate_failed(settings, event.run_id, event.gate)
+        else:
+            body = f"Run {event.run_id}: {event.table} failed and was not written: {event.message}"
+            alerts.send(settings, f"lakehouse: {event.table} failed", body, "failure")
+
+    def publish(event: RunCommitted) -> None:
+        publish_run(settings, event.run_id, event.started_at, event.catalog, event.results, event.validations)
+
+    return RunHooks(table_failed=[alert_failure], run_committed=[publish])
 
 
 def publish_run(

@@ -29,8 +29,9 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakehouse import alerts, delta_io, ops, schema_policy
+from lakehouse import delta_io, monitors, ops, schema_policy
 from lakehouse.catalog import Catalog, TableDef, load_catalog
+from lakehouse.hooks import RunCommitted, RunHooks, TableFailure
 from lakehouse.model import Ledger, RunReport, TableOutput, TableResult
 from lakehouse.quality import CheckResult, GateFailed, QualityGate, raise_on_critical
 from lakehouse.settings import Settings
@@ -189,8 +190,11 @@ class Pipeline:
         catalog: Catalog | None = None,
         gate: QualityGate | None = None,
         dates: tuple[dt.date, dt.date] | None = None,
+        hooks: RunHooks | None = None,
     ) -> None:
         self.settings = settings
+        # Alerts and reports are the caller's (see lakehouse.hooks); none by default.
+        self.hooks = hooks or RunHooks()
         self.spark = spark
         # A backfill window implies rebuilding: inputs are re-read even when unchanged.
         self.full_refresh = full_refresh or dates is not None
@@ -361,7 +365,7 @@ class Pipeline:
                     message=str(failure),
                 )
                 self._record(result, started)
-                alerts.gate_failed(self.settings, self.run_id, failure)  # never raises
+                self.hooks.notify_table_failed(TableFailure(self.run_id, table.id, str(failure), failure))
                 raise
             if output.ledger is not None:
                 ledger_checks = _ledger_checks(table.id, output.ledger)
@@ -605,25 +609,33 @@ class Pipeline:
         """Persist this run's ops records (one commit per ops table), then publish its reports.
 
         The table monitors (freshness, volume) are warn-level checks recorded with the gates', once
-        per run even when a retried ``finish`` comes back. Data Docs and the sales-spike alert follow
-        the commit and never raise: a report must not fail the run it reports on.
+        per run even when a retried ``finish`` comes back. The run-committed hooks (Data Docs, the
+        sales-spike alert) follow the commit and never raise: a report must not fail its run.
         """
-        from lakehouse import monitors, reports
-
         if not self._monitored:
             self._record_checks(monitors.check_tables(self.settings, [t.id for t in self.catalog]))
             self._monitored = True
         with self._records_lock:
             ingested, self._ingest_records = self._ingest_records, []
             states, self._state_records = self._state_records, []
-        ops.append_records(self.spark, self.settings, "ingest_log", ingested)
-        ops.append_records(self.spark, self.settings, "table_state", states)
-        ops.append_records(self.spark, self.settings, "pipeline_runs", self._run_records)
-        ops.append_records(self.spark, self.settings, "quality_results", self._quality_records)
+        batches: dict[str, list[Any]] = {
+            "ingest_log": ingested,
+            "table_state": states,
+            "pipeline_runs": self._run_records,
+            "quality_results": self._quality_records,
+        }
+        # Four independent tables, one small commit each: written at once, the commits' fixed
+        # costs (log listing, checkpoint check, commit) overlap instead of adding up.
+        with ThreadPoolExecutor(max_workers=len(batches), thread_name_prefix="ops") as pool:
+            writes = [pool.submit(ops.append_records, self.spark, self.settings, t, r) for t, r in batches.items()]
+            for write in writes:
+                write.result()
         self._run_records.clear()
         self._quality_records.clear()
         validations = self._gate.last_validations if self._gate is not None else {}
-        reports.publish_run(self.settings, self.run_id, self.started_at, self.catalog, self.results, validations)
+        self.hooks.notify_run_committed(
+            RunCommitted(self.run_id, self.started_at, self.catalog, list(self.results), validations)
+        )
 
     def run(self, tables: Iterable[str] | None = None, on_table: Callable[[TableDef], None] | None = None) -> RunReport:
         """Run ``tables`` (default: all) as a DAG: each table starts once its inputs are done.
@@ -709,8 +721,7 @@ class Pipeline:
         message = f"{type(exc).__name__}: {_first_line(exc)}"[:1000]
         version = delta_io.table_version(self.settings, self._path(table))
         self._record(TableResult(table.id, table.layer, "failed", version, message=message), started)
-        body = f"Run {self.run_id}: {table.id} failed and was not written: {message}"
-        alerts.send(self.settings, f"lakehouse: {table.id} failed", body, "failure")  # never raises
+        self.hooks.notify_table_failed(TableFailure(self.run_id, table.id, message))
 
     def _record_blocked(self, table: TableDef, failed: str) -> None:
         path = self._path(table)

@@ -16,6 +16,7 @@ from lakehouse import delta_io
 from lakehouse.catalog import Catalog, load_catalog
 from lakehouse.ops import read_ops
 from lakehouse.quality import GateFailed, critical
+from lakehouse.reports import run_hooks
 from lakehouse.runner import Pipeline
 from lakehouse.storage import table_path
 from tests.conftest import make_settings
@@ -103,7 +104,7 @@ def test_an_engine_error_is_a_failed_run_row_and_an_alert(spark: SparkSession, t
             [dataclasses.replace(t, build=broken_build) for t in load_catalog(settings) if t.id == "bronze.orders"]
         )
         with pytest.raises(RuntimeError, match="disk on fire"):
-            Pipeline(settings, spark, catalog=catalog).run()
+            Pipeline(settings, spark, catalog=catalog, hooks=run_hooks(settings)).run()
 
     runs = read_ops(settings, "pipeline_runs")
     row = runs[runs["table"] == "bronze.orders"].iloc[0]

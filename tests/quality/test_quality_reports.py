@@ -107,10 +107,11 @@ def runs(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Itera
         tables = {t.id: t for t in load_catalog(settings) if t.id in TABLES}
         tables["gold.daily_kpis"] = _no_orders_warn(tables["gold.daily_kpis"])
         tables["gold.product_daily"] = _planting_spikes(tables["gold.product_daily"], planted)
-        first = Pipeline(settings, spark, catalog=Catalog(list(tables.values()))).run()
+        hooks = reports.run_hooks(settings)
+        first = Pipeline(settings, spark, catalog=Catalog(list(tables.values())), hooks=hooks).run()
 
         tables["gold.daily_kpis"] = _no_orders_critical(tables["gold.daily_kpis"])
-        second = Pipeline(settings, spark, full_refresh=True, catalog=Catalog(list(tables.values()))).run(
+        second = Pipeline(settings, spark, full_refresh=True, catalog=Catalog(list(tables.values())), hooks=hooks).run(
             ["gold.daily_kpis"]
         )
         env = {
