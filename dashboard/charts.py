@@ -254,6 +254,73 @@ def lift_forest(rows: pd.DataFrame, control: str) -> go.Figure:
     )
 
 
+def sequential_boundary(path: pd.DataFrame, title: str, scale: float = 1.0, unit: str = "") -> go.Figure:
+    """One variant's cumulative estimate per look (date), inside its always-valid confidence sequence
+    (light band, valid at every look) and the fixed-horizon 95% CI (darker band, valid at one planned
+    look only); zero marked. Values are multiplied by ``scale`` (a rate x100 in percentage points).
+    """
+    path = path.sort_values("date")
+
+    def values(column: str) -> pd.Series:
+        if column not in path.columns:
+            return pd.Series(float("nan"), index=path.index)
+        numbers = pd.to_numeric(path[column], errors="coerce")
+        return numbers.astype("float64").replace([float("inf"), float("-inf")], float("nan")) * scale
+
+    suffix = f" {unit}" if unit else ""
+    number = "+.2f" if unit else "+,.3f"
+    x = path["date"]
+
+    def band(low: str, high: str, name: str, colour: str) -> list[go.Scatter]:
+        upper, lower = values(high), values(low)
+        return [
+            go.Scatter(x=x, y=upper, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"),
+            go.Scatter(
+                x=x,
+                y=lower,
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=colour,
+                name=name,
+                customdata=upper,
+                hovertemplate=f"%{{y:{number}}} to %{{customdata:{number}}}{suffix}",
+            ),
+        ]
+
+    users = pd.to_numeric(path["users"], errors="coerce") if "users" in path.columns else pd.Series(0, path.index)
+    estimate = go.Scatter(
+        x=x,
+        y=values("estimate"),
+        name="cumulative estimate",
+        mode="lines+markers",
+        line={"color": ACCENT},
+        customdata=users.fillna(0).to_numpy(),
+        hovertemplate=f"%{{y:{number}}}{suffix} (%{{customdata:,.0f}} users)",
+    )
+    # the horizontal zero line add_hline draws: y in data units, x across the whole plot
+    zero = {
+        "type": "line",
+        "y0": 0,
+        "y1": 0,
+        "yref": "y",
+        "x0": 0,
+        "x1": 1,
+        "xref": "x domain",
+        "line": {"dash": "dash", "color": "grey"},
+    }
+    return _figure(
+        [
+            *band("cs_low", "cs_high", "always-valid 95% confidence sequence", "rgba(31, 119, 180, 0.12)"),
+            *band("ci_low", "ci_high", "fixed-horizon 95% CI", "rgba(31, 119, 180, 0.30)"),
+            estimate,
+        ],
+        title,
+        yaxis={"title": {"text": f"difference{suffix}"}, "zeroline": False},
+        shapes=[zero],
+    )
+
+
 def conversion_bars(rows: pd.DataFrame, title: str = "Conversion rate by variant") -> go.Figure:
     bars = go.Bar(
         x=rows["variant"].astype(str),

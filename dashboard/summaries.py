@@ -232,6 +232,185 @@ def _rate(value: object) -> str:
     return MISSING if number is None else f"{number * 100:.2f}%"
 
 
+# ---------------------------------------------------------------------------- experiment decisions
+
+# How a metric's numbers are written. gold.experiment_metrics carries no unit, so these names are
+# the only metric knowledge here (display only): a rate in % and its differences in percentage
+# points, money with two decimals; any other metric is a plain number with three decimals.
+RATE_METRICS = frozenset({"conversion"})
+MONEY_METRICS = frozenset({"revenue_per_user", "aov"})
+ROLE_ORDER = ("goal", "secondary", "guardrail")
+# gold.experiment_metrics verdict prefix -> how loudly the page shows it (as Verdict.tone)
+DECISION_TONES = (("withheld", "srm"), ("do not ship", "loser"), ("ship", "winner"))
+
+
+def metric_scale(metric: str) -> tuple[float, str]:
+    """(multiplier, unit) a difference of ``metric`` is plotted in: a rate x100 in 'pp', else as is."""
+    return (100.0, "pp") if metric in RATE_METRICS else (1.0, "")
+
+
+def metric_value(metric: str, value: object) -> str:
+    """A level of the metric: '13.00%' for a rate, '6.50' for money, '0.140' otherwise."""
+    number = _num(value)
+    if number is None:
+        return MISSING
+    if metric in RATE_METRICS:
+        return f"{number * 100:.2f}%"
+    return f"{number:,.2f}" if metric in MONEY_METRICS else f"{number:,.3f}"
+
+
+def metric_difference(metric: str, value: object, signed: bool = True, unit: bool = True) -> str:
+    """A difference of the metric: '+3.00 pp' for a rate, '+1.50' for money, '+0.030' otherwise."""
+    number = _num(value)
+    if number is None:
+        return MISSING
+    sign = "+" if signed else ""
+    if metric in RATE_METRICS:
+        return f"{number * 100:{sign}.2f}" + (" pp" if unit else "")
+    return f"{number:{sign},.2f}" if metric in MONEY_METRICS else f"{number:{sign},.3f}"
+
+
+def metric_interval(metric: str, estimate: object, low: object, high: object) -> str:
+    """'+3.00 pp [+0.21, +5.79]': the difference and its interval (the unit once); a dash without it."""
+    if _num(estimate) is None:
+        return MISSING
+    shown = metric_difference(metric, estimate)
+    if _num(low) is None or _num(high) is None:
+        return shown
+    return f"{shown} [{metric_difference(metric, low, unit=False)}, {metric_difference(metric, high, unit=False)}]"
+
+
+def p_text(value: object) -> str:
+    """A p-value with four decimals, '<0.0001' below that (the table's p=2e-05 does not read as 0)."""
+    number = _num(value)
+    if number is None:
+        return MISSING
+    return "<0.0001" if number < 0.0001 else f"{number:.4f}"
+
+
+def _by_role(rows: pd.DataFrame) -> pd.DataFrame:
+    """Goal, then secondary, then guardrail metrics; the table's own order within a role."""
+    if "role" not in rows.columns:
+        return rows
+    rank = rows["role"].map({role: n for n, role in enumerate(ROLE_ORDER)}).fillna(len(ROLE_ORDER))
+    return rows.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank")
+
+
+def decision_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """One experiment's gold.experiment_metrics rows as people read them (every cell text, dashes for nulls)."""
+    rows = _by_role(rows)
+    columns = [
+        "metric",
+        "role",
+        "variant",
+        "control value",
+        "variant value",
+        "difference (95% CI)",
+        "CUPED difference (95% CI)",
+        "p-value",
+        "adjusted p",
+        "always-valid p",
+        "MDE",
+        "guardrail",
+    ]
+    table = []
+    for _, row in rows.iterrows():
+        metric = str(row.get("metric"))
+        ok = row.get("guardrail_ok")
+        guardrail = MISSING if ok is None or pd.isna(ok) else "holds" if bool(ok) else "breached"
+        table.append(
+            [
+                metric,
+                MISSING if pd.isna(row.get("role")) else str(row.get("role")),
+                str(row.get("variant")),
+                metric_value(metric, row.get("control_value")),
+                metric_value(metric, row.get("value")),
+                metric_interval(metric, row.get("difference"), row.get("ci_low"), row.get("ci_high")),
+                metric_interval(metric, row.get("cuped_difference"), row.get("cuped_ci_low"), row.get("cuped_ci_high")),
+                p_text(row.get("p_value")),
+                p_text(row.get("adjusted_p_value")),
+                p_text(row.get("always_valid_p_value")),
+                metric_difference(metric, row.get("mde"), signed=False),
+                guardrail,
+            ]
+        )
+    return pd.DataFrame(table, columns=columns)
+
+
+def decision_verdict(rows: pd.DataFrame) -> tuple[str, str] | None:
+    """(verdict line, tone) of one experiment's rows; None when the table gives no verdict.
+
+    The line is the pipeline's own (it already weighs SRM, guardrails and the correction);
+    the tone only picks the box colour from its first words.
+    """
+    if "verdict" not in rows.columns:
+        return None
+    lines = [str(v) for v in rows["verdict"].dropna() if str(v).strip()]
+    if not lines:
+        return None
+    line = lines[0]
+    tone = next((tone for prefix, tone in DECISION_TONES if line.lower().startswith(prefix)), "none")
+    return line, tone
+
+
+def cuped_notes(rows: pd.DataFrame) -> list[str]:
+    """'CI 20% narrower on conversion' per metric with a CUPED variance reduction.
+
+    A variance reduction r shrinks the standard error, hence the CI, by 1 - sqrt(1 - r). The
+    reduction is one per experiment and metric; a variant is named only where variants differ.
+    """
+    if not {"metric", "variance_reduction"} <= set(rows.columns):
+        return []
+    notes = []
+    rows = _by_role(rows)
+    for metric, part in rows.groupby("metric", sort=False):
+        found = [
+            (str(variant), min(max(reduction, 0.0), 1.0))
+            for variant, value in zip(part.get("variant", part["metric"]), part["variance_reduction"], strict=True)
+            if (reduction := _num(value)) is not None
+        ]
+        distinct = {round(r, 6) for _, r in found}
+        for variant, reduction in found if len(distinct) > 1 else found[:1]:
+            named = f" ({variant})" if len(distinct) > 1 else ""
+            notes.append(f"CI {1 - math.sqrt(1 - reduction):.0%} narrower on {metric}{named}")
+    return notes
+
+
+@dataclass(frozen=True)
+class GuardrailStatus:
+    """One guardrail of one variant: holds (True), breached (False) or not evaluated (None), in words."""
+
+    metric: str
+    variant: str
+    ok: bool | None
+    text: str
+
+
+def guardrail_status(rows: pd.DataFrame) -> list[GuardrailStatus]:
+    """Each guardrail row: its status and the CI bound that decided it against the margin."""
+    if "role" not in rows.columns:
+        return []
+    found = []
+    for _, row in rows[rows["role"] == "guardrail"].iterrows():
+        metric, variant = str(row.get("metric")), str(row.get("variant"))
+        ok_value = row.get("guardrail_ok")
+        ok = None if ok_value is None or pd.isna(ok_value) else bool(ok_value)
+        state = "not evaluated" if ok is None else "holds" if ok else "breached"
+        higher = row.get("higher_is_better")
+        higher = True if higher is None or pd.isna(higher) else bool(higher)
+        interval = metric_interval(metric, row.get("difference"), row.get("ci_low"), row.get("ci_high"))
+        margin = _num(row.get("margin"))
+        limit = (
+            ""
+            if margin is None
+            else f"; may not {'fall' if higher else 'rise'} by more than "
+            f"{metric_difference(metric, abs(margin), signed=False)}"
+        )
+        text = f"**{metric}**, {variant}: {state} (difference and 95% CI {interval}{limit})"
+        found.append(GuardrailStatus(metric, variant, ok, text))
+    return found
+
+
 # ---------------------------------------------------------------------------- cohorts
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from gold import (
     category_daily,
     daily_kpis,
+    experiment_daily,
+    experiment_metrics,
     experiment_results,
+    experiment_sequential,
     fct_user,
     funnel_daily,
     product_daily,
@@ -24,4 +27,7 @@ def declare(settings: Settings) -> list[TableDef]:
         retention_cohorts.TABLE,
         funnel_daily.TABLE,
         experiment_results.TABLE,
+        experiment_daily.TABLE,
+        experiment_metrics.TABLE,
+        experiment_sequential.TABLE,
     ]

@@ -57,6 +57,19 @@ EXPECTED = {
     "funnel_overall": "7.27%",
     "experiment_users": "2.0k",
     "experiment_users_exact": "2,000",
+    # gold.experiment_metrics (see experiment_metrics below). Holm over checkout_button's four tested
+    # metrics: conversion p 0.0353 is the smallest, x 4 = 0.141, so there is no decision
+    "decision": (
+        "no decision: no goal metric significant at adjusted p<0.05; closest: B on conversion (+3 pp, adjusted p=0.14)"
+    ),
+    "decision_srm": "withheld: sample ratio mismatch (p=1.5e-19)",
+    # B vs A: 0.13 - 0.10 = +3.00 pp, unpooled se 0.014251 -> 95% CI 0.03 -/+ 0.027932
+    "conversion_difference": "+3.00 pp [+0.21, +5.79]",
+    # CUPED variance reduction 0.36: se x sqrt(0.64) = 0.011401 -> 0.03 -/+ 0.022346
+    "conversion_cuped": "+3.00 pp [+0.77, +5.23]",
+    "conversion_adjusted_p": "0.1411",
+    # 1 - sqrt(1 - 0.36) = 0.20
+    "cuped_note": "CI 20% narrower on conversion",
     "cohort_customers": "150",
     "newest_cohort": "60",
     "quarantined_rows": "5",
@@ -368,6 +381,240 @@ def experiment_results() -> pa.Table:
     )
 
 
+Z95 = 1.959964
+MDE_Z = Z95 + 0.841621  # 80% power at alpha 0.05, two-sided
+CS_WIDTH = 1.6  # the confidence sequence is this much wider than the fixed-horizon CI at a look
+AVP_FACTOR = 3.0  # the fixture's always-valid p-value at the last look: 3 x the fixed-horizon one
+GUARDRAIL_MARGIN = 0.25
+
+
+def _rate_se(rate_c: float, users_c: int, rate: float, users: int) -> float:
+    return math.sqrt(rate * (1 - rate) / users + rate_c * (1 - rate_c) / users_c)
+
+
+# experiment -> (control, variant, control users, users, SRM p-value, metrics), metric =
+# (name, role, kind, control value, value, se of the difference, CUPED variance reduction or None).
+# Same experiments, variants, users, rates and revenue per user as experiment_results.
+DecidedMetric = tuple[str, str, str, float, float, float, float | None]
+DECISIONS: dict[str, tuple[str, str, int, int, float, list[DecidedMetric]]] = {
+    "checkout_button": (
+        "A",
+        "B",
+        1000,
+        1000,
+        0.9,
+        [
+            ("conversion", "goal", "mean", 0.10, 0.13, _rate_se(0.10, 1000, 0.13, 1000), 0.36),
+            ("revenue_per_user", "secondary", "mean", 5.0, 6.5, 0.8, 0.19),
+            ("orders_per_user", "secondary", "mean", 0.11, 0.14, 0.016, 0.0975),
+            ("aov", "secondary", "ratio", 45.45, 46.43, 2.5, None),
+            # CI [-0.068, +0.168]: its low end stays above -0.25, the guardrail holds
+            ("page_views_per_session", "guardrail", "ratio", 4.20, 4.25, 0.06, None),
+        ],
+    ),
+    "free_shipping": (
+        "control",
+        "treatment",
+        1200,
+        800,
+        1.5e-19,
+        [
+            ("conversion", "goal", "mean", 0.05, 0.055, _rate_se(0.05, 1200, 0.055, 800), 0.19),
+            ("revenue_per_user", "secondary", "mean", 2.5, 2.75, 0.55, 0.1),
+            ("orders_per_user", "secondary", "mean", 0.05, 0.055, 0.0105, 0.05),
+            ("aov", "secondary", "ratio", 50.0, 50.0, 3.0, None),
+            # CI [-0.318, -0.082]: its low end is below -0.25, the guardrail is breached
+            ("page_views_per_session", "guardrail", "ratio", 4.30, 4.10, 0.06, None),
+        ],
+    ),
+}
+
+
+def _holm(p_values: list[float]) -> list[float]:
+    """Holm-adjusted p-values, positions kept."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * len(p_values), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def _looks(difference: float, se: float, always_valid_p: float) -> list[dict[str, object]]:
+    """A daily look per fixture date: the estimate settles on ``difference`` as users accumulate.
+
+    At look k of DAYS the se is se x sqrt(DAYS / k); the confidence sequence is the running
+    intersection of estimate -/+ CS_WIDTH x Z95 x se, the always-valid p the running minimum. The
+    first look has none yet (null, as the pipeline writes before a look it can test).
+    """
+    looks: list[dict[str, object]] = []
+    low, high, p_min = -math.inf, math.inf, 1.0
+    for k, day in enumerate(DATES, start=1):
+        se_k = se * math.sqrt(DAYS / k)
+        estimate = difference + 0.3 * se_k * (-1) ** k * (DAYS - k) / DAYS
+        look: dict[str, object] = {
+            "date": day,
+            "fraction": k / DAYS,
+            "estimate": estimate,
+            "ci_low": estimate - Z95 * se_k,
+            "ci_high": estimate + Z95 * se_k,
+            "cs_low": None,
+            "cs_high": None,
+            "always_valid_p_value": None,
+        }
+        if k > 1:
+            low = max(low, estimate - CS_WIDTH * Z95 * se_k)
+            high = min(high, estimate + CS_WIDTH * Z95 * se_k)
+            p_min = min(p_min, 1.0, always_valid_p * DAYS / k)
+            look.update(cs_low=low, cs_high=high, always_valid_p_value=p_min)
+        looks.append(look)
+    return looks
+
+
+def _decisions() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """(gold.experiment_metrics rows, gold.experiment_sequential rows) from DECISIONS."""
+    metric_rows: list[dict[str, object]] = []
+    sequential_rows: list[dict[str, object]] = []
+    for experiment, (_control, variant, users_c, users, srm_p, metrics) in DECISIONS.items():
+        rows = []
+        for name, role, kind, control_value, value, se, reduction in metrics:
+            difference = value - control_value
+            p_value = _normal_p(difference / se)
+            row: dict[str, object] = {
+                "experiment_id": experiment,
+                "variant": variant,
+                "metric": name,
+                "role": role,
+                "kind": kind,
+                "higher_is_better": True,
+                "control_users": users_c,
+                "users": users,
+                "control_value": control_value,
+                "value": value,
+                "difference": difference,
+                "rel_lift": difference / control_value,
+                "ci_low": difference - Z95 * se,
+                "ci_high": difference + Z95 * se,
+                "p_value": p_value,
+                "adjusted_p_value": None,
+                "cuped_difference": None,
+                "cuped_ci_low": None,
+                "cuped_ci_high": None,
+                "cuped_p_value": None,
+                "variance_reduction": reduction,
+                "always_valid_p_value": None,
+                "cs_low": None,
+                "cs_high": None,
+                "mde": None,
+                "margin": GUARDRAIL_MARGIN if role == "guardrail" else None,
+                "guardrail_ok": difference - Z95 * se >= -GUARDRAIL_MARGIN if role == "guardrail" else None,
+                "srm_p_value": srm_p,
+            }
+            if kind == "mean":  # CUPED, the sequential test and the MDE are for mean metrics only
+                cuped_se = se * math.sqrt(1 - (reduction or 0.0))
+                looks = _looks(difference, se, min(1.0, AVP_FACTOR * p_value))
+                row.update(
+                    cuped_difference=difference,
+                    cuped_ci_low=difference - Z95 * cuped_se,
+                    cuped_ci_high=difference + Z95 * cuped_se,
+                    cuped_p_value=_normal_p(difference / cuped_se),
+                    always_valid_p_value=looks[-1]["always_valid_p_value"],
+                    cs_low=looks[-1]["cs_low"],
+                    cs_high=looks[-1]["cs_high"],
+                    mde=MDE_Z * se,
+                )
+                sequential_rows += [
+                    {
+                        "experiment_id": experiment,
+                        "variant": variant,
+                        "metric": name,
+                        "users": round((users_c + users) * float(look.pop("fraction"))),  # type: ignore[arg-type]
+                        **look,
+                    }
+                    for look in looks
+                ]
+            rows.append(row)
+        tested = [r for r in rows if r["role"] != "guardrail"]
+        for row, adjusted in zip(tested, _holm([float(r["p_value"]) for r in tested]), strict=True):  # type: ignore[arg-type]
+            row["adjusted_p_value"] = adjusted
+        if srm_p < 0.001:
+            verdict = f"withheld: sample ratio mismatch (p={srm_p:.2g})"
+        else:  # the fixture's experiments without SRM have no significant goal
+            goal = next(r for r in rows if r["role"] == "goal")
+            verdict = (
+                "no decision: no goal metric significant at adjusted p<0.05; closest: "
+                f"{variant} on {goal['metric']} ({float(goal['difference']) * 100:+.3g} pp, "  # type: ignore[arg-type]
+                f"adjusted p={float(goal['adjusted_p_value']):.2g})"  # type: ignore[arg-type]
+            )
+        metric_rows += [{**row, "verdict": verdict} for row in rows]
+    return metric_rows, sequential_rows
+
+
+METRIC_NUMBERS = (
+    "control_value",
+    "value",
+    "difference",
+    "rel_lift",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "adjusted_p_value",
+    "cuped_difference",
+    "cuped_ci_low",
+    "cuped_ci_high",
+    "cuped_p_value",
+    "variance_reduction",
+    "always_valid_p_value",
+    "cs_low",
+    "cs_high",
+    "mde",
+    "margin",
+)
+
+
+def experiment_metrics() -> pa.Table:
+    """gold.experiment_metrics in the pipeline's schema (gold/experiment_metrics.py)."""
+    return pa.Table.from_pylist(
+        _decisions()[0],
+        schema=pa.schema(
+            [
+                pa.field("experiment_id", pa.string(), nullable=False),
+                pa.field("variant", pa.string(), nullable=False),
+                pa.field("metric", pa.string(), nullable=False),
+                pa.field("role", pa.string(), nullable=False),
+                pa.field("kind", pa.string(), nullable=False),
+                pa.field("higher_is_better", pa.bool_(), nullable=False),
+                pa.field("control_users", pa.int64(), nullable=False),
+                pa.field("users", pa.int64(), nullable=False),
+                *[pa.field(name, pa.float64()) for name in METRIC_NUMBERS],
+                pa.field("guardrail_ok", pa.bool_()),
+                pa.field("srm_p_value", pa.float64()),
+                pa.field("verdict", pa.string(), nullable=False),
+            ]
+        ),
+    )
+
+
+def experiment_sequential() -> pa.Table:
+    """gold.experiment_sequential in the pipeline's schema (gold/experiment_sequential.py)."""
+    return pa.Table.from_pylist(
+        _decisions()[1],
+        schema=pa.schema(
+            [
+                pa.field("experiment_id", pa.string(), nullable=False),
+                pa.field("variant", pa.string(), nullable=False),
+                pa.field("metric", pa.string(), nullable=False),
+                pa.field("date", pa.date32(), nullable=False),
+                pa.field("users", pa.int64(), nullable=False),
+                *[
+                    pa.field(name, pa.float64())
+                    for name in ("estimate", "ci_low", "ci_high", "cs_low", "cs_high", "always_valid_p_value")
+                ],
+            ]
+        ),
+    )
+
+
 COHORTS = {  # cohort month -> (size, active customers at offsets 0, 1, 2, ...)
     dt.date(2026, 8, 1): (40, [40, 12, 8]),
     dt.date(2026, 9, 1): (50, [50, 20]),
@@ -598,8 +845,12 @@ def quarantine(rules: list[tuple[str, str]], source: str) -> pa.Table:
     )
 
 
-def build(root: Path, with_docs: bool = True) -> Path:
-    """Write every table under ``root`` (the lakehouse root) and return it."""
+def build(root: Path, with_docs: bool = True, with_decisions: bool = True) -> Path:
+    """Write every table under ``root`` (the lakehouse root) and return it.
+
+    ``with_decisions=False`` leaves out gold.experiment_metrics and gold.experiment_sequential,
+    as in a lakehouse built before those tables existed.
+    """
     kpis = daily_kpis()
     # two commits, so the Delta version shown is 1
     _write(root, "gold.daily_kpis", kpis.slice(0, 5), {"inputs": {"silver.events": 0, "silver.order_lines": 0}})
@@ -609,6 +860,10 @@ def build(root: Path, with_docs: bool = True) -> Path:
     _write(root, "gold.category_daily", category_daily(), {"inputs": {"gold.product_daily": 0}})
     _write(root, "gold.funnel_daily", funnel_daily(), {"inputs": {"silver.events": 1}})
     _write(root, "gold.experiment_results", experiment_results(), {"inputs": inputs})
+    if with_decisions:
+        decided_from = {"gold.experiment_daily": 0, "silver.experiments": 0}
+        _write(root, "gold.experiment_metrics", experiment_metrics(), {"inputs": decided_from})
+        _write(root, "gold.experiment_sequential", experiment_sequential(), {"inputs": decided_from})
     _write(root, "gold.retention_cohorts", retention_cohorts(), {"inputs": {"silver.order_lines": 1}})
     _write(root, "gold.fct_user", fct_user(), {"inputs": inputs})
     _write(root, "silver.products", silver_products())

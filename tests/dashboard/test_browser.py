@@ -46,6 +46,8 @@ VISITS = {
     "health": ("data-health", EXPECTED["quarantined_rows"]),
     "lineage": ("lineage", re.compile(r"gold\.daily_kpis\s*v1, 20 rows")),
 }
+# page -> further text the page must show (the experiments page: the pipeline's decision line)
+TEXTS: dict[str, tuple[str, ...]] = {"experiments": (EXPECTED["decision"],)}
 TIMEOUT_MS: dict[str, int] = {}
 DEFAULT_TIMEOUT_MS = 45_000
 # Metric values cut with an ellipsis: the element (or one inside it) is narrower than its text.
@@ -127,6 +129,8 @@ def test_page_in_browser(server: str, page: Page, name: str) -> None:
 
     expect(page.get_by_role("heading", name=TITLES[name], level=1)).to_be_visible(timeout=timeout)
     expect(_number(page, number)).to_be_visible(timeout=timeout)
+    for text in TEXTS.get(name, ()):
+        expect(page.get_by_text(text).first).to_be_visible(timeout=timeout)
     page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=timeout)
     # a drawn Plotly chart has its SVG layers, not only the container
     expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=timeout)

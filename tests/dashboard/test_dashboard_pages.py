@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dashboard.ui import DEMO_HINT, MISSING
@@ -18,8 +21,12 @@ def test_page_renders_title_and_charts(fixture_app: Path, page: str) -> None:
     at = run_page(page)
     assert [t.value for t in at.title] == [TITLES[page]]
     assert at.get("plotly_chart"), f"{page} drew no Plotly chart"
-    # st.error is reserved for unreadable data; the SRM verdict is the one deliberate red box
-    assert not [e.value for e in at.error if not e.value.startswith("**Verdict:**")]
+    # st.error is reserved for unreadable data; the SRM verdict and the withheld decision are the deliberate red boxes
+    assert not [
+        e.value
+        for e in at.error
+        if not e.value.startswith(("**Verdict:**", "**Conversion alone", "**Decision:** withheld"))
+    ]
 
 
 def test_overview_cards_equal_gold_totals(fixture_app: Path) -> None:
@@ -92,6 +99,78 @@ def test_experiments_page_flags_srm_and_states_a_verdict(fixture_app: Path) -> N
     assert "**B** converts better than **A**: 13.00% vs 10.00% (+3.00 pp" in verdict_lines
 
 
+def _charts(at) -> list[dict]:
+    """The page's Plotly figures as the JSON it sends to the browser."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def _numbers(values: list | dict) -> list[float]:
+    """A trace's numbers: Plotly sends numeric arrays base64-encoded ({"dtype", "bdata"})."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
+def test_experiments_page_shows_the_pipeline_decision(fixture_app: Path) -> None:
+    at = run_page("experiments")
+    assert f"**Decision:** {EXPECTED['decision']}" in [i.value for i in at.info]
+    # the SRM experiment's decision is withheld, in red like the SRM verdict above it
+    assert f"**Decision:** {EXPECTED['decision_srm']}" in [e.value for e in at.error]
+    tables = [df.value.set_index("metric") for df in at.dataframe if "adjusted p" in df.value.columns]
+    assert len(tables) == 2
+    checkout, shipping = tables
+    assert checkout.loc["conversion", "difference (95% CI)"] == EXPECTED["conversion_difference"]
+    assert checkout.loc["conversion", "CUPED difference (95% CI)"] == EXPECTED["conversion_cuped"]
+    assert checkout.loc["conversion", "adjusted p"] == EXPECTED["conversion_adjusted_p"]
+    assert checkout.loc["conversion", ["control value", "variant value"]].tolist() == ["10.00%", "13.00%"]
+    assert checkout.loc["revenue_per_user", ["control value", "variant value"]].tolist() == ["5.00", "6.50"]
+    # ratio metrics have no CUPED, no sequential test, no MDE; only guardrails have a status
+    assert checkout.loc["aov", ["CUPED difference (95% CI)", "always-valid p", "MDE"]].tolist() == [MISSING] * 3
+    assert checkout.loc["conversion", "guardrail"] == MISSING
+    assert checkout.loc["page_views_per_session", "guardrail"] == "holds"
+    assert shipping.loc["page_views_per_session", "guardrail"] == "breached"
+    assert f"CUPED: {EXPECTED['cuped_note']}" in " ".join(c.value for c in at.caption)
+    guardrails = [m.value for m in at.markdown if "Guardrail" in m.value]
+    assert len(guardrails) == 2
+    assert "**page_views_per_session**, B: holds" in guardrails[0]
+    assert "**page_views_per_session**, treatment: breached" in guardrails[1]
+
+
+def test_experiments_page_charts_the_sequential_boundary_of_the_goal(fixture_app: Path) -> None:
+    charts = [c for c in _charts(run_page("experiments")) if c["layout"]["title"]["text"].startswith("Sequential")]
+    assert [c["layout"]["title"]["text"] for c in charts] == [
+        "Sequential boundary: conversion, B vs A (pp)",
+        "Sequential boundary: conversion, treatment vs control (pp)",
+    ]
+    traces = {trace.get("name"): trace for trace in charts[0]["data"]}
+    assert {"cumulative estimate", "always-valid 95% confidence sequence", "fixed-horizon 95% CI"} <= set(traces)
+    estimate = traces["cumulative estimate"]
+    # one point per daily look, ending on the table's difference (+3.00 pp)
+    assert len(estimate["x"]) == gold_fixture.DAYS
+    assert _numbers(estimate["y"])[-1] == pytest.approx(3.0)
+    assert [(shape["y0"], shape["y1"]) for shape in charts[0]["layout"]["shapes"]] == [(0, 0)]
+
+
+def test_experiments_page_without_decision_tables_renders_as_before(use_root, tmp_path: Path) -> None:
+    use_root(gold_fixture.build(tmp_path / "older", with_docs=False, with_decisions=False))
+    at = run_page("experiments")
+    assert "not built yet" in " ".join(i.value for i in at.info)
+    assert [s.value for s in at.subheader] == ["Experiment checkout_button", "Experiment free_shipping"]
+    assert any("B beats the control (A)" in s.value for s in at.success)
+    assert not [e for e in (*at.info, *at.error) if e.value.startswith("**Decision:**")]
+    assert len(_charts(at)) == 4  # conversion bars and lift per experiment, no sequential boundary
+
+
+def test_experiments_page_without_the_sequential_table_still_decides(use_root, tmp_path: Path) -> None:
+    root = gold_fixture.build(tmp_path / "partial", with_docs=False, with_decisions=False)
+    gold_fixture._write(root, "gold.experiment_metrics", gold_fixture.experiment_metrics())
+    use_root(root)
+    at = run_page("experiments")
+    assert f"**Decision:** {EXPECTED['decision']}" in [i.value for i in at.info]
+    assert "`gold.experiment_sequential` is not built yet" in " ".join(c.value for c in at.caption)
+    assert not [c for c in _charts(at) if c["layout"]["title"]["text"].startswith("Sequential")]
+
+
 def test_cohorts_page_shows_sizes_and_weighted_retention(fixture_app: Path) -> None:
     shown = metrics(run_page("cohorts"))
     assert shown["Cohorts"][0] == "3"
@@ -141,10 +220,11 @@ def test_no_table_shows_none(fixture_app: Path, page: str) -> None:
 def test_lineage_page_reads_the_inputs_recorded_in_delta_commits(fixture_app: Path) -> None:
     at = run_page("lineage")
     shown = metrics(at)
-    # 7 gold + 3 silver tables in the fixture, plus silver.events and silver.order_lines named as inputs
-    assert shown["Tables"][0] == "12"
-    assert shown["Tables built"][0] == "10"
-    assert shown["Dependencies"][0] == "11"
+    # 9 gold + 3 silver tables in the fixture, plus silver.events, silver.order_lines and
+    # gold.experiment_daily named as inputs; the two decision tables add two edges each
+    assert shown["Tables"][0] == "15"
+    assert shown["Tables built"][0] == "12"
+    assert shown["Dependencies"][0] == "15"
     assert any("`gold.daily_kpis` v1, 20 rows" in m.value for m in at.markdown)
     graph = next(df.value for df in at.dataframe if "inputs" in df.value.columns).set_index("table")
     assert graph.loc["gold.daily_kpis", "inputs"] == "silver.events, silver.order_lines"

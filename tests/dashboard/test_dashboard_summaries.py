@@ -148,3 +148,58 @@ def test_dag_positions_shift_tables_built_from_their_own_layer() -> None:
 def test_verdict_does_not_repeat_a_control_named_control() -> None:
     rows = _experiment("checkout_button").assign(variant=["control", "treatment"])
     assert summaries.experiment_verdict("x", rows).headline == "treatment beats the control."
+
+
+def _decisions(name: str) -> pd.DataFrame:
+    frame = gold_fixture.experiment_metrics().to_pandas()
+    return frame[frame["experiment_id"] == name].reset_index(drop=True)
+
+
+def test_decision_table_formats_each_metric_in_its_unit() -> None:
+    table = summaries.decision_table(_decisions("checkout_button")).set_index("metric")
+    assert list(table.index) == ["conversion", "revenue_per_user", "orders_per_user", "aov", "page_views_per_session"]
+    assert table.loc["conversion", "difference (95% CI)"] == gold_fixture.EXPECTED["conversion_difference"]
+    assert table.loc["conversion", "MDE"] == "3.99 pp"
+    assert table.loc["revenue_per_user", "difference (95% CI)"] == "+1.50 [-0.07, +3.07]"
+    assert table.loc["orders_per_user", "variant value"] == "0.140"
+    # Holm leaves guardrails out: no adjusted p-value, a status instead
+    assert table.loc["page_views_per_session", ["adjusted p", "guardrail"]].tolist() == [summaries.MISSING, "holds"]
+    assert not (table == "None").any().any()
+
+
+def test_decision_table_puts_goals_first_and_shows_tiny_p_values() -> None:
+    rows = _decisions("checkout_button").iloc[::-1].assign(p_value=2e-5)
+    table = summaries.decision_table(rows)
+    assert table["role"].tolist() == ["goal", "secondary", "secondary", "secondary", "guardrail"]
+    assert set(table["p-value"]) == {"<0.0001"}
+
+
+def test_decision_verdict_tone_follows_the_pipeline_line() -> None:
+    assert summaries.decision_verdict(_decisions("free_shipping")) == (gold_fixture.EXPECTED["decision_srm"], "srm")
+    assert summaries.decision_verdict(_decisions("checkout_button"))[1] == "none"
+    for line, tone in (
+        ("ship: B beats A on conversion (+3 pp, adjusted p=0.01); guardrails hold", "winner"),
+        ("do not ship: guardrail page_views_per_session breached (B: CI low -0.3 vs margin -0.25)", "loser"),
+    ):
+        assert summaries.decision_verdict(pd.DataFrame({"verdict": [line]})) == (line, tone)
+    assert summaries.decision_verdict(pd.DataFrame({"verdict": [None]})) is None
+
+
+def test_cuped_notes_turn_variance_reduction_into_a_narrower_interval() -> None:
+    # 1 - sqrt(1 - r): 0.36 -> 20%, 0.19 -> 10%, 0.0975 -> 5%; ratio metrics have no CUPED
+    assert summaries.cuped_notes(_decisions("checkout_button")) == [
+        "CI 20% narrower on conversion",
+        "CI 10% narrower on revenue_per_user",
+        "CI 5% narrower on orders_per_user",
+    ]
+    two = pd.DataFrame({"metric": ["conversion"] * 2, "variant": ["B", "C"], "variance_reduction": [0.36, 0.19]})
+    assert summaries.cuped_notes(two) == ["CI 20% narrower on conversion (B)", "CI 10% narrower on conversion (C)"]
+
+
+def test_guardrail_status_states_the_margin() -> None:
+    (status,) = summaries.guardrail_status(_decisions("free_shipping"))
+    assert (status.metric, status.variant, status.ok) == ("page_views_per_session", "treatment", False)
+    assert status.text == (
+        "**page_views_per_session**, treatment: breached "
+        "(difference and 95% CI -0.200 [-0.318, -0.082]; may not fall by more than 0.250)"
+    )

@@ -23,7 +23,7 @@ from tests.conftest import make_settings
 NEW_TABLES = (
     "silver.products", "silver.stock", "silver.experiments", "silver.experiment_exposures",
     "gold.product_daily", "gold.category_daily", "gold.fct_user", "gold.retention_cohorts", "gold.funnel_daily",
-    "gold.experiment_results",
+    "gold.experiment_results", "gold.experiment_daily", "gold.experiment_metrics", "gold.experiment_sequential",
 )  # fmt: skip
 
 
@@ -101,3 +101,30 @@ def test_gold_tables_reconcile(run: Run) -> None:
     assert {r[0]: r[1] for r in exposed.collect()} == {r[0]: r[1] for r in users_by_experiment.collect()}
     assert results.filter("is_control AND p_value IS NOT NULL").count() == 0
     assert results.filter("NOT is_control AND p_value IS NULL").count() == 0
+
+
+def test_experiment_decision_tables_agree_with_experiment_results(run: Run) -> None:
+    """The daily sums add up to experiment_results' users, converters and revenue; the decisions cover every variant."""
+    results = {(r.experiment_id, r.variant): r for r in run.table("gold.experiment_results").collect()}
+    daily = (
+        run.table("gold.experiment_daily")
+        .groupBy("experiment_id", "variant", "metric")
+        .agg(F.sum("n").alias("n"), F.sum("sum_y").alias("sum_y"))
+        .collect()
+    )
+    sums = {(r.experiment_id, r.variant, r.metric): r for r in daily}
+    for (experiment_id, variant), result in results.items():
+        conversion = sums[(experiment_id, variant, "conversion")]
+        assert conversion.n == result.users and conversion.sum_y == result.converters
+        revenue = sums[(experiment_id, variant, "revenue_per_user")].sum_y
+        assert revenue == pytest.approx(float(result.revenue), abs=1e-6)
+    metrics = run.table("gold.experiment_metrics")
+    treatments = {key for key, r in results.items() if not r.is_control}
+    assert metrics.count() == len(treatments) * 5
+    for r in metrics.filter("metric = 'conversion'").collect():
+        result = results[(r.experiment_id, r.variant)]
+        assert r.value == pytest.approx(result.conversion_rate, rel=1e-12)
+        assert r.p_value == pytest.approx(result.p_value, abs=0.01)  # unpooled z here, pooled z there
+        assert r.verdict
+    looks = run.table("gold.experiment_sequential").filter("metric = 'conversion'")
+    assert looks.select("experiment_id", "variant").distinct().count() == len(treatments)

@@ -249,7 +249,8 @@ SNAPSHOT_TABLES = (
     "silver.events", "silver.order_lines", "silver.products", "silver.stock", "silver.experiments",
     "silver.experiment_exposures", "quarantine.events", "quarantine.order_lines",
     "gold.daily_kpis", "gold.product_daily", "gold.category_daily", "gold.fct_user", "gold.retention_cohorts",
-    "gold.funnel_daily", "gold.experiment_results",
+    "gold.funnel_daily", "gold.experiment_results", "gold.experiment_daily", "gold.experiment_metrics",
+    "gold.experiment_sequential",
 )  # fmt: skip
 RUN_COLUMNS = ("_run_id", "_quarantined_at")  # which run wrote a row; everything else must match
 

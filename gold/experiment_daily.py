@@ -1,0 +1,52 @@
+"""gold.experiment_daily — additive sums per (experiment, variant, metric, first-exposure date).
+
+The decision tables (gold.experiment_metrics, gold.experiment_sequential) are computed from these
+sums alone, so any date range can be analysed without re-reading silver
+(see ``transforms.experiment_metrics``).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import types as T
+
+from expectations import gold_experiment_daily
+from lakehouse.catalog import TableDef
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
+from transforms.experiment_metrics import SUM_COLUMNS, daily_sums, user_metrics
+
+SCHEMA = T.StructType(
+    [
+        T.StructField("experiment_id", T.StringType(), False),
+        T.StructField("variant", T.StringType(), False),
+        T.StructField("metric", T.StringType(), False),
+        T.StructField("date", T.DateType()),
+        T.StructField("n", T.LongType(), False),
+        *[T.StructField(column, T.DoubleType()) for column in SUM_COLUMNS[1:]],
+    ]
+)
+
+
+def build(context: BuildContext) -> TableOutput:
+    users = user_metrics(
+        context.read("silver.experiment_exposures"),
+        context.read("silver.experiments"),
+        context.read("silver.events"),
+        context.read("silver.order_lines"),
+    )
+    return TableOutput(data=context.cache(daily_sums(users).coalesce(1)))
+
+
+TABLE = TableDef(
+    layer="gold",
+    name="experiment_daily",
+    grain="One row per (experiment_id, variant, metric, date) with exposed users; date = first exposure date.",
+    build=build,
+    inputs=("silver.experiment_exposures", "silver.experiments", "silver.events", "silver.order_lines"),
+    keys=("experiment_id", "variant", "metric", "date"),
+    date_column="date",
+    write="overwrite",
+    schema=SCHEMA,
+    suite=gold_experiment_daily.suite,
+    description="Sufficient statistics of every experiment metric (n, sums, squares, cross-products, CUPED covariate).",
+)

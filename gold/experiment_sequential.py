@@ -1,0 +1,51 @@
+"""gold.experiment_sequential — the sequential path of each mean metric: one row per look (date).
+
+Cumulative estimate of treatment minus control over users first exposed up to ``date``, the
+fixed-horizon 95% CI beside the always-valid confidence sequence and p-value (see
+``transforms.experiment_report``).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import types as T
+
+from expectations import gold_experiment_sequential
+from gold.experiment_metrics import analysis, rows_for_spark
+from lakehouse.catalog import TableDef
+from lakehouse.model import TableOutput
+from lakehouse.runner import BuildContext
+
+SCHEMA = T.StructType(
+    [
+        T.StructField("experiment_id", T.StringType(), False),
+        T.StructField("variant", T.StringType(), False),
+        T.StructField("metric", T.StringType(), False),
+        T.StructField("date", T.DateType(), False),
+        T.StructField("users", T.LongType(), False),
+        *[
+            T.StructField(name, T.DoubleType())
+            for name in ("estimate", "ci_low", "ci_high", "cs_low", "cs_high", "always_valid_p_value")
+        ],
+    ]
+)
+
+
+def build(context: BuildContext) -> TableOutput:
+    _metrics, sequential = analysis(context)
+    frame = context.spark.createDataFrame(rows_for_spark(sequential, SCHEMA), SCHEMA)
+    return TableOutput(data=context.cache(frame.coalesce(1)))
+
+
+TABLE = TableDef(
+    layer="gold",
+    name="experiment_sequential",
+    grain="One row per (experiment_id, variant, metric, date): a daily look at a mean metric.",
+    build=build,
+    inputs=("gold.experiment_daily", "silver.experiments"),
+    keys=("experiment_id", "variant", "metric", "date"),
+    date_column="date",
+    write="overwrite",
+    schema=SCHEMA,
+    suite=gold_experiment_sequential.suite,
+    description="Always-valid confidence sequences and p-values per daily look, beside the fixed-horizon CI.",
+)
