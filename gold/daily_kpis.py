@@ -10,7 +10,6 @@ from pyspark.sql import functions as F
 
 from expectations import gold_daily_kpis
 from gold.narrow import Changes, dates_predicate, dates_to_rebuild
-from lakehouse.catalog import TableDef
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
 from transforms import narrowing
@@ -80,17 +79,3 @@ def build(context: BuildContext) -> TableOutput:
         # On an incremental run: the replaced dates' revenue equals their sale lines'.
         checks=[gold_daily_kpis.revenue_reconciles(float(sale_revenue or 0))],
     )
-
-
-TABLE = TableDef(
-    layer="gold",
-    name="daily_kpis",
-    grain="One row per UTC date.",
-    build=build,
-    inputs=("silver.events", "silver.order_lines"),
-    keys=("date",),
-    date_column="date",
-    write="overwrite",
-    suite=gold_daily_kpis.suite,
-    description="Daily e-commerce KPIs as METRICS.md defines them.",
-)

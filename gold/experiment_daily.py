@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pyspark.sql import types as T
 
-from expectations import gold_experiment_daily
-from lakehouse.catalog import TableDef
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
 from transforms.experiment_metrics import SUM_COLUMNS, daily_sums, user_metrics
@@ -35,18 +33,3 @@ def build(context: BuildContext) -> TableOutput:
         context.read("silver.order_lines"),
     )
     return TableOutput(data=context.cache(daily_sums(users).coalesce(1)))
-
-
-TABLE = TableDef(
-    layer="gold",
-    name="experiment_daily",
-    grain="One row per (experiment_id, variant, metric, date) with exposed users; date = first exposure date.",
-    build=build,
-    inputs=("silver.experiment_exposures", "silver.experiments", "silver.events", "silver.order_lines"),
-    keys=("experiment_id", "variant", "metric", "date"),
-    date_column="date",
-    write="overwrite",
-    schema=SCHEMA,
-    suite=gold_experiment_daily.suite,
-    description="Sufficient statistics of every experiment metric (n, sums, squares, cross-products, CUPED covariate).",
-)

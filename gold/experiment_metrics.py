@@ -13,8 +13,6 @@ from decimal import Decimal
 import pandas as pd
 from pyspark.sql import types as T
 
-from expectations import gold_experiment_metrics
-from lakehouse.catalog import TableDef
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
 from transforms.experiment_report import experiment_analysis
@@ -93,17 +91,3 @@ def build(context: BuildContext) -> TableOutput:
     metrics, _sequential = analysis(context)
     frame = context.spark.createDataFrame(rows_for_spark(metrics, SCHEMA), SCHEMA)
     return TableOutput(data=context.cache(frame.coalesce(1)))
-
-
-TABLE = TableDef(
-    layer="gold",
-    name="experiment_metrics",
-    grain="One row per (experiment_id, variant, metric) for every treatment variant.",
-    build=build,
-    inputs=("gold.experiment_daily", "silver.experiments"),
-    keys=("experiment_id", "variant", "metric"),
-    write="overwrite",
-    schema=SCHEMA,
-    suite=gold_experiment_metrics.suite,
-    description="Experiment decisions: CUPED, Holm-adjusted and always-valid p-values, guardrails, MDE, verdict.",
-)

@@ -16,8 +16,6 @@ from decimal import Decimal
 import pandas as pd
 from pyspark.sql import types as T
 
-from expectations import gold_experiment_results
-from lakehouse.catalog import TableDef
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
 from transforms.experiments import exposed_user_outcomes, variant_summary
@@ -89,16 +87,3 @@ def build(context: BuildContext) -> TableOutput:
     results = experiment_statistics(summary)
     frame = context.spark.createDataFrame(rows_for_spark(results), SCHEMA)
     return TableOutput(data=context.cache(frame.coalesce(1)))
-
-
-TABLE = TableDef(
-    layer="gold",
-    name="experiment_results",
-    grain="One row per (experiment_id, variant).",
-    build=build,
-    inputs=("silver.experiment_exposures", "silver.experiments", "silver.events", "silver.order_lines"),
-    keys=("experiment_id", "variant"),
-    write="overwrite",
-    suite=gold_experiment_results.suite,
-    description="A/B results: users, converters, revenue per user, SRM, lift with 95% CI, z-test and Welch p-values.",
-)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from pyspark.sql import types as T
 
-from expectations import gold_experiment_sequential
 from gold.experiment_metrics import analysis, rows_for_spark
-from lakehouse.catalog import TableDef
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
 
@@ -34,18 +32,3 @@ def build(context: BuildContext) -> TableOutput:
     _metrics, sequential = analysis(context)
     frame = context.spark.createDataFrame(rows_for_spark(sequential, SCHEMA), SCHEMA)
     return TableOutput(data=context.cache(frame.coalesce(1)))
-
-
-TABLE = TableDef(
-    layer="gold",
-    name="experiment_sequential",
-    grain="One row per (experiment_id, variant, metric, date): a daily look at a mean metric.",
-    build=build,
-    inputs=("gold.experiment_daily", "silver.experiments"),
-    keys=("experiment_id", "variant", "metric", "date"),
-    date_column="date",
-    write="overwrite",
-    schema=SCHEMA,
-    suite=gold_experiment_sequential.suite,
-    description="Always-valid confidence sequences and p-values per daily look, beside the fixed-horizon CI.",
-)

@@ -6,8 +6,6 @@ transforms.sessions whose first event is the user's (see ``transforms.fct_user``
 
 from __future__ import annotations
 
-from expectations import gold_fct_user
-from lakehouse.catalog import TableDef
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
 from transforms.fct_user import fct_user
@@ -16,16 +14,3 @@ from transforms.fct_user import fct_user
 def build(context: BuildContext) -> TableOutput:
     frame = fct_user(context.read("silver.events"), context.read("silver.order_lines"))
     return TableOutput(data=context.cache(frame))
-
-
-TABLE = TableDef(
-    layer="gold",
-    name="fct_user",
-    grain="One row per user_id.",
-    build=build,
-    inputs=("silver.events", "silver.order_lines"),
-    keys=("user_id",),
-    write="overwrite",
-    suite=gold_fct_user.suite,
-    description="Per-user activity and purchase facts: first/last seen, sessions, events, orders, revenue.",
-)

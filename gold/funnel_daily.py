@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from expectations import gold_funnel_daily
 from gold.narrow import dates_predicate, dates_to_rebuild
-from lakehouse.catalog import TableDef
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
 from transforms import narrowing
@@ -32,17 +30,3 @@ def build(context: BuildContext) -> TableOutput:
     # Sessions dated on the reached dates, each whole: their funnel rows are exact.
     frame = funnel_daily(narrowing.events_of_sessions_on(events, dates)).filter(F.col("session_date").isin(dates))
     return TableOutput(data=context.cache(frame.coalesce(1)), replace_where=dates_predicate("session_date", dates))
-
-
-TABLE = TableDef(
-    layer="gold",
-    name="funnel_daily",
-    grain="One row per (session_date, device, step).",
-    build=build,
-    inputs=("silver.events",),
-    date_column="session_date",
-    keys=("session_date", "device", "step"),
-    write="overwrite",
-    suite=gold_funnel_daily.suite,
-    description="Sessions reaching each funnel step, step-to-step and overall conversion, per day and device.",
-)

@@ -11,9 +11,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from expectations import gold_product_daily
 from gold.narrow import Changes, dates_predicate, dates_to_rebuild
-from lakehouse.catalog import TableDef
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
 from transforms import narrowing
@@ -43,17 +41,3 @@ def build(context: BuildContext) -> TableOutput:
         narrowing.on_dates(order_lines, "order_date", narrowing.widened(dates, before=SPIKE_LOOKBACK_DAYS)),
     ).filter(F.col("date").isin(dates))
     return TableOutput(data=context.cache(frame), replace_where=dates_predicate("date", dates))
-
-
-TABLE = TableDef(
-    layer="gold",
-    name="product_daily",
-    grain="One row per (product_id, date) with a view, an add-to-cart or a sale.",
-    build=build,
-    inputs=("silver.events", "silver.order_lines"),
-    keys=("product_id", "date"),
-    date_column="date",
-    write="overwrite",
-    suite=gold_product_daily.suite,
-    description="Daily product views, add-to-carts, units, revenue, view-to-purchase rate and sales spikes.",
-)

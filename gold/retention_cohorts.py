@@ -6,8 +6,6 @@ with 0 active customers (see ``transforms.retention_cohorts``).
 
 from __future__ import annotations
 
-from expectations import gold_retention_cohorts
-from lakehouse.catalog import TableDef
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
 from transforms.retention_cohorts import retention_cohorts
@@ -16,16 +14,3 @@ from transforms.retention_cohorts import retention_cohorts
 def build(context: BuildContext) -> TableOutput:
     frame = retention_cohorts(context.read("silver.order_lines"))
     return TableOutput(data=context.cache(frame.coalesce(1)))
-
-
-TABLE = TableDef(
-    layer="gold",
-    name="retention_cohorts",
-    grain="One row per (cohort_month, month_offset).",
-    build=build,
-    inputs=("silver.order_lines",),
-    keys=("cohort_month", "month_offset"),
-    write="overwrite",
-    suite=gold_retention_cohorts.suite,
-    description="Monthly customer cohorts by first sale month and the share active in each later month.",
-)

@@ -1,7 +1,11 @@
 """The table catalog: every table is declared once, and everything else reads the declarations.
 
-A declaration names its layer, inputs, build function, keys, partitioning, write
-mode and quality suite. The runner derives the build order from the inputs; the
+A declaration names its layer, inputs, keys, partitioning, date column, write mode, and where
+its build function, quality suite and schema live. Those three may be given as references
+("module:attribute", see :func:`resolve`), which is how the layer packages declare them: the
+declarations (``bronze/tables.py``, ``silver/tables.py``, ``gold/tables.py``) then import neither
+Spark nor Great Expectations, and the code behind a reference is imported only when the runner
+builds, gates or checks that table. The runner derives the build order from the inputs; the
 CLI, flows, docs and the dashboard's lineage page list the same declarations.
 The layer packages register their tables here; the core never imports them
 directly, so the dependency direction stays flows -> gold -> silver -> bronze -> core.
@@ -9,6 +13,7 @@ directly, so the dependency direction stays flows -> gold -> silver -> bronze ->
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +35,40 @@ DECLARATION_MODULES = ("bronze.tables", "silver.tables", "gold.tables")
 
 
 class CatalogError(ValueError):
-    """The declarations are inconsistent (unknown input, cycle, duplicate name)."""
+    """The declarations are inconsistent (unknown input, cycle, duplicate name, a reference to nothing)."""
+
+
+@functools.cache
+def resolve(reference: str) -> Any:
+    """The object a ``"package.module:attribute"`` reference names, imported on first use."""
+    module_name, _, attribute = reference.partition(":")
+    if not module_name or not attribute:
+        raise CatalogError(f"{reference!r} is not a 'module:attribute' reference")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise CatalogError(f"{reference!r} names nothing importable: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A referenced function with some arguments fixed: a ``functools.partial`` that imports lazily."""
+
+    reference: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return resolve(self.reference)(*self.args, *args, **self.kwargs, **kwargs)
+
+
+def bound(reference: str, *args: Any, **kwargs: Any) -> Bound:
+    """``reference``'s function with ``args``/``kwargs`` fixed, imported when first called."""
+    return Bound(reference, args, kwargs)
+
+
+def _callable(value: Callable[..., Any] | str) -> Callable[..., Any]:
+    return resolve(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -41,8 +79,9 @@ class TableDef:
     name: str
     grain: str
     # Called with the run's ``lakehouse.runner.BuildContext`` (not imported here: the runner
-    # imports the catalog, and a declaration must load without the engine).
-    build: Callable[[Any], TableOutput]
+    # imports the catalog, and a declaration must load without the engine). A "module:function"
+    # reference or a :class:`Bound` keeps Spark out of the declaration; see :meth:`build_function`.
+    build: Callable[[Any], TableOutput] | str
     inputs: tuple[str, ...] = ()
     # Tables a check of this one reads (``BuildContext.read_reference``) but the build does not:
     # built before it in the same run when both run, without being inputs (their changes trigger
@@ -55,12 +94,14 @@ class TableDef:
     date_column: str | None = None
     write: WriteMode = "overwrite"
     merge_condition: str | None = None
-    suite: Callable[[], list[Check]] | None = None
+    # The quality suite: a function returning the checks, or its "module:function" reference.
+    suite: Callable[[], list[Check]] | str | None = None
     quarantine: bool = False
     change_feed: bool = False
     # The columns and types every build must produce, in order (nullability is the suite's to
-    # check). A build that drifts from it fails before its gate, and nothing is written.
-    schema: StructType | None = None
+    # check). A build that drifts from it fails before its gate, and nothing is written. A
+    # "module:ATTRIBUTE" reference to the StructType keeps pyspark out of the declaration.
+    schema: StructType | str | None = None
     # Leading columns Delta keeps min/max statistics for (None: Delta's 32). Statistics serve
     # reads that filter the table; a table only ever read whole or by version (bronze) can skip
     # them and write faster (docs/benchmarks.md). Row counts are kept either way.
@@ -74,6 +115,18 @@ class TableDef:
     @property
     def id(self) -> str:
         return f"{self.layer}.{self.name}"
+
+    def build_function(self) -> Callable[[Any], TableOutput]:
+        """The build, imported now if the declaration gave a reference."""
+        return _callable(self.build)
+
+    def checks(self) -> list[Check]:
+        """The suite's checks (none without a suite), imported now if the declaration gave a reference."""
+        return list(_callable(self.suite)()) if self.suite is not None else []
+
+    def declared_schema(self) -> StructType | None:
+        """The declared output schema, imported now if the declaration gave a reference."""
+        return resolve(self.schema) if isinstance(self.schema, str) else self.schema
 
 
 class Catalog:

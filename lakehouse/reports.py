@@ -345,7 +345,7 @@ def publish_run(
     try:
         if mine or not docs_target(settings).index.exists():
             started = time.perf_counter()
-            suites = {t.id: t.suite() for t in catalog if t.suite is not None}
+            suites = {t.id: t.checks() for t in catalog if t.suite is not None}
             location = build_data_docs(settings, run_id, started_at, mine, suites)
             log.info(
                 "Data Docs of run %s (%d validations, %d suites) at %s in %.1f s",

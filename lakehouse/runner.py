@@ -333,13 +333,14 @@ class Pipeline:
         context = BuildContext(self, table, versions, watermarks)
         clock = _Stopwatch()
         try:
-            output = table.build(context)
+            output = table.build_function()(context)
             clock.lap("build")
             if output.data is None:
                 result = TableResult(table.id, table.layer, "skipped", facts.version, message=output.note)
                 return self._record(result, started)
-            if table.schema is not None:
-                schema_policy.check_declared(table.id, table.schema, output.data.schema)
+            declared = table.declared_schema()
+            if declared is not None:
+                schema_policy.check_declared(table.id, declared, output.data.schema)
             if not output.data.is_cached:
                 # Gate, counts and write read the frame; compute it once (released after the write).
                 output.data = context.cache(output.data)
@@ -347,7 +348,7 @@ class Pipeline:
             checks = self.gate.validate(
                 table.id,
                 output.data,
-                [*(table.suite() if table.suite else []), *output.checks],
+                [*table.checks(), *output.checks],
                 rows=output.ledger.rows_out if output.ledger else None,
                 pandas_max_rows=self.settings.gate_pandas_max_rows,
             )

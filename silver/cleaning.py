@@ -13,17 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
-from lakehouse.catalog import TableDef
 from lakehouse.model import Ledger, TableOutput
 from lakehouse.runner import BuildContext
-from transforms.latest import LATER_INGESTED_WINS, latest_per_key
+from transforms.latest import latest_per_key
 from transforms.rules import REASON, RULE, RowRule, failing, flag_first_failure, passing
 
 RECORD = "_record"
@@ -32,22 +28,17 @@ QUARANTINE_COLUMNS = (RECORD, RULE, REASON, "_source", "_ingest_file", "_ingest_
 
 @dataclass(frozen=True)
 class Cleaning:
-    """How one silver table is derived from its bronze inputs."""
+    """How a silver table is derived from its bronze inputs; which inputs and keys is the declaration's.
 
-    bronze: tuple[str, ...]
+    ``dedup`` receives the declared keys (``TableDef.keys``); the inputs read are the declared
+    inputs (``TableDef.inputs``), so neither is written twice.
+    """
+
     raw_columns: Sequence[str]
     typed: Callable[[DataFrame], DataFrame]
     rules: Callable[[BuildContext], list[RowRule]]
     to_silver: Callable[[DataFrame], DataFrame]
-    dedup: Callable[[DataFrame], DataFrame]
-    keys: Sequence[str]
-
-    def __post_init__(self) -> None:
-        # A lone table id is one input, never a sequence of characters.
-        if isinstance(self.bronze, str):
-            object.__setattr__(self, "bronze", (self.bronze,))
-        if not self.bronze:
-            raise ValueError("a silver table needs at least one bronze input")
+    dedup: Callable[[DataFrame, Sequence[str]], DataFrame] = latest_per_key
 
 
 def _ledger(flagged: DataFrame, rules: list[RowRule]) -> tuple[int, dict[str, int]]:
@@ -69,7 +60,8 @@ def read_new_bronze(context: BuildContext, tables: Sequence[str]) -> DataFrame:
 
 
 def build_cleaned(context: BuildContext, cleaning: Cleaning) -> TableOutput:
-    bronze = read_new_bronze(context, cleaning.bronze)
+    """Type, quarantine and de-duplicate the new rows of the declared bronze inputs (see the module docstring)."""
+    bronze = read_new_bronze(context, context.table.inputs)
     raw = F.to_json(F.struct(*[F.col(c) for c in [*cleaning.raw_columns, "_corrupt_record", "_rescued_data"]]))
     rules = cleaning.rules(context)
     flagged = flag_first_failure(cleaning.typed(bronze.withColumn(RECORD, raw)), rules)
@@ -81,7 +73,7 @@ def build_cleaned(context: BuildContext, cleaning: Cleaning) -> TableOutput:
         return TableOutput(data=None, note="no new bronze rows")
     quarantined = sum(by_rule.values())
     valid_rows = rows_in - quarantined
-    silver = context.cache(cleaning.dedup(cleaning.to_silver(passing(flagged))))
+    silver = context.cache(cleaning.dedup(cleaning.to_silver(passing(flagged)), context.table.keys))
     # De-duplication keeps one row per key, so its count is the number of distinct valid keys;
     # counting the cached frame computes it once for the gate and the write as well, instead
     # of a separate count_distinct aggregation over the whole batch.
@@ -99,76 +91,3 @@ def build_cleaned(context: BuildContext, cleaning: Cleaning) -> TableOutput:
         by_rule=by_rule,
     )
     return TableOutput(data=silver, quarantine=quarantine, ledger=ledger)
-
-
-def cleaned_table(
-    cleaning: Cleaning,
-    *,
-    name: str,
-    grain: str,
-    merge_condition: str,
-    suite: Callable[[], list],
-    description: str,
-    build: Callable[[BuildContext], TableOutput] | None = None,
-    **declared: Any,
-) -> TableDef:
-    """The declaration of a silver table cleaned from bronze: inputs and keys come from ``cleaning``.
-
-    Every such table is MERGEd on its keys and quarantines what its rules reject, so those facts
-    are stated here once; ``build`` defaults to :func:`build_cleaned` (a table adding a check of
-    its own passes a build that wraps it). ``declared`` carries the rest of :class:`TableDef`
-    (``schema``, ``after``, ``change_feed``).
-    """
-    return TableDef(
-        layer="silver",
-        name=name,
-        grain=grain,
-        build=build or partial(build_cleaned, cleaning=cleaning),
-        inputs=tuple(cleaning.bronze),
-        keys=tuple(cleaning.keys),
-        write="merge",
-        merge_condition=merge_condition,
-        suite=suite,
-        quarantine=True,
-        description=description,
-        **declared,
-    )
-
-
-def latest_wins_table(
-    *,
-    name: str,
-    bronze: str,
-    raw_columns: Sequence[str],
-    keys: tuple[str, ...],
-    typed: Callable[[DataFrame], DataFrame],
-    rules: Callable[[], list[RowRule]],
-    to_silver: Callable[[DataFrame], DataFrame],
-    suite: Callable[[], list],
-    grain: str,
-    description: str,
-    schema: StructType | None = None,
-) -> TableDef:
-    """A reference table cleaned from one bronze table where the latest ingested row per key wins.
-
-    Products, stock and experiments are such tables: a later workbook or catalogue file restates
-    the attributes, and the MERGE keeps the newer version (``LATER_INGESTED_WINS``).
-    """
-    cleaning = Cleaning(
-        bronze=(bronze,),
-        raw_columns=raw_columns,
-        typed=typed,
-        rules=lambda _context: rules(),
-        to_silver=to_silver,
-        dedup=partial(latest_per_key, keys=keys),
-        keys=keys,
-    )
-    return cleaned_table(
-        cleaning,
-        name=name,
-        grain=grain,
-        merge_condition=LATER_INGESTED_WINS,
-        suite=suite,
-        description=description,
-        schema=schema,
-    )

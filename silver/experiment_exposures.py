@@ -11,12 +11,9 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from expectations import silver_experiment_exposures
-from lakehouse.catalog import TableDef
 from lakehouse.model import Ledger, TableOutput
 from lakehouse.runner import BuildContext
 from transforms.experiments import EXPOSURE_EVENTS, exposure_events, first_exposures_counted
-
-KEYS = ("user_id", "experiment_id")
 
 
 def build(context: BuildContext) -> TableOutput:
@@ -34,16 +31,3 @@ def build(context: BuildContext) -> TableOutput:
         ledger=ledger,
         checks=[silver_experiment_exposures.experiments_known(known)],
     )
-
-
-TABLE = TableDef(
-    layer="silver",
-    name="experiment_exposures",
-    grain="One row per (user_id, experiment_id).",
-    build=build,
-    inputs=("silver.events", "silver.experiments"),
-    keys=KEYS,
-    write="overwrite",
-    suite=silver_experiment_exposures.suite,
-    description="Users exposed to each experiment within its window, in the variant of their first exposure.",
-)

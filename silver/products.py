@@ -1,21 +1,21 @@
-"""silver.products — one row per product_id: the latest ingested attributes (a later workbook overrides)."""
+"""silver.products — the build: one row per product_id, the latest ingested attributes (a later workbook overrides).
+
+Declared in ``silver/tables.py``.
+"""
 
 from __future__ import annotations
 
-from expectations import silver_products
-from silver.cleaning import latest_wins_table
+from functools import partial
+
+from silver.cleaning import Cleaning, build_cleaned
 from transforms import products as t
 
-TABLE = latest_wins_table(
-    name="products",
-    bronze="bronze.products",
+CLEANING = Cleaning(
     raw_columns=("product_id", "name", "category", "brand", "list_price", "cost"),
-    keys=("product_id",),
     typed=t.typed_products,
-    rules=t.product_rules,
+    rules=lambda _context: t.product_rules(),
     to_silver=t.to_silver_products,
-    schema=t.SILVER_PRODUCTS_SCHEMA,
-    suite=silver_products.suite,
-    grain="One row per product_id.",
-    description="Product attributes with list_price and cost as decimals; the latest ingested row wins.",
 )
+SCHEMA = t.SILVER_PRODUCTS_SCHEMA
+
+build = partial(build_cleaned, cleaning=CLEANING)

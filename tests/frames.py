@@ -132,6 +132,22 @@ class FakeContext:
         return False  # the frames served are the whole inputs: builds recompute everything
 
 
+def declared(table_id: str) -> Any:
+    """The catalog's declaration of ``table_id`` (a throwaway lakehouse's settings, Kafka off)."""
+    from lakehouse.catalog import load_catalog
+    from lakehouse.settings import Settings
+
+    settings = Settings(_env_file=None, root="/nonexistent/lakehouse", landing="/nonexistent/landing")  # type: ignore[call-arg]
+    return load_catalog(settings).get(table_id)
+
+
+def build_declared(table_id: str, context: FakeContext) -> Any:
+    """Run ``table_id``'s declared build on ``context`` (which then serves that declaration as ``table``)."""
+    table = declared(table_id)
+    context.table = table
+    return table.build_function()(context)
+
+
 def failed_checks(table: Any, df: DataFrame) -> set[tuple[str, str | None, str]]:
     """(expectation type, column, severity) of every check of ``table``'s suite that ``df`` fails.
 
@@ -144,7 +160,7 @@ def failed_checks(table: Any, df: DataFrame) -> set[tuple[str, str | None, str]]
     by_engine = [
         {
             (r.expectation, r.column, r.severity)
-            for r in gate.validate(table.id, df, table.suite(), pandas_max_rows=limit)
+            for r in gate.validate(table.id, df, table.checks(), pandas_max_rows=limit)
             if not r.success
         }
         for limit in (0, 1_000_000)

@@ -9,6 +9,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from transforms import conditions
 from transforms.lineage import LINEAGE, ingestion_order
 from transforms.parsing import clean_identifier, clean_lower, parse_iso_timestamp
 from transforms.rules import INVALID_UTF8_PREFIX, RowRule, is_json_container, metadata_columns
@@ -134,8 +135,4 @@ def first_per_event_id(events: DataFrame) -> DataFrame:
 
 
 # A later copy replaces the stored one only when it comes first by (event_ts, ingestion order).
-EVENT_MERGE_CONDITION = (
-    "s.event_ts < t.event_ts OR (s.event_ts = t.event_ts AND "
-    "struct(s._ingest_ts, s._ingest_batch_id, s._ingest_file, s._ingest_seq) < "
-    "struct(t._ingest_ts, t._ingest_batch_id, t._ingest_file, t._ingest_seq))"
-)
+EVENT_MERGE_CONDITION = conditions.EVENT_MERGE_CONDITION

@@ -13,13 +13,11 @@ from collections.abc import Sequence
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from transforms import conditions
 from transforms.lineage import ingestion_order
 
 # MERGE update condition (s = incoming, t = stored): only a later-ingested copy replaces the stored one.
-LATER_INGESTED_WINS = (
-    "struct(s._ingest_ts, s._ingest_batch_id, s._ingest_file, s._ingest_seq) > "
-    "struct(t._ingest_ts, t._ingest_batch_id, t._ingest_file, t._ingest_seq)"
-)
+LATER_INGESTED_WINS = conditions.LATER_INGESTED_WINS
 
 
 def latest_per_key(rows: DataFrame, keys: Sequence[str]) -> DataFrame:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from transforms import conditions
 from transforms.lineage import LINEAGE, ingestion_order
 from transforms.parsing import clean_identifier, clean_lower, parse_decimal, parse_iso_timestamp
 from transforms.rules import RowRule, metadata_columns
@@ -85,7 +86,4 @@ def latest_per_line(lines: DataFrame) -> DataFrame:
     return lines.withColumn("_copy", F.row_number().over(order)).filter("_copy = 1").drop("_copy")
 
 
-ORDER_LINE_MERGE_CONDITION = (
-    "struct(s._ingest_ts, s._ingest_batch_id, s._ingest_file, s._ingest_seq) > "
-    "struct(t._ingest_ts, t._ingest_batch_id, t._ingest_file, t._ingest_seq)"
-)
+ORDER_LINE_MERGE_CONDITION = conditions.ORDER_LINE_MERGE_CONDITION

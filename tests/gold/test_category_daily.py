@@ -9,7 +9,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import category_daily
-from tests.frames import FakeContext, failed_checks, silver_order_lines, silver_products
+from tests.frames import FakeContext, declared, failed_checks, silver_order_lines, silver_products
 
 
 def test_build_reads_order_lines_and_products(spark: SparkSession) -> None:
@@ -52,7 +52,7 @@ def test_build_reads_order_lines_and_products(spark: SparkSession) -> None:
         "date date, category string, revenue decimal(38,6), units decimal(38,4)",
     )
     assertDataFrameEqual(output.data, expected)
-    assert category_daily.TABLE.inputs == ("silver.order_lines", "silver.products")
+    assert declared("gold.category_daily").inputs == ("silver.order_lines", "silver.products")
 
 
 def test_suite_catches_duplicates_and_missing_category(spark: SparkSession) -> None:
@@ -65,7 +65,7 @@ def test_suite_catches_duplicates_and_missing_category(spark: SparkSession) -> N
         ],
         "date date, category string, revenue decimal(38,6), units decimal(38,4)",
     )
-    table = category_daily.TABLE
+    table = declared("gold.category_daily")
     assert failed_checks(table, bad) == {
         ("expect_compound_columns_to_be_unique", "date,category", "critical"),
         ("expect_column_values_to_not_be_null", "category", "critical"),

@@ -18,7 +18,7 @@ from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from gold import experiment_results
-from tests.frames import FakeContext, failed_checks, silver_events, silver_experiments, silver_order_lines
+from tests.frames import FakeContext, declared, failed_checks, silver_events, silver_experiments, silver_order_lines
 from transforms.experiments import experiment_exposures
 from transforms.stats import SUMMARY_COLUMNS, experiment_statistics
 
@@ -196,7 +196,7 @@ def test_suite_catches_impossible_results(spark: SparkSession) -> None:
         [row("control", 2, 3, 1.5, None, None, None), row("control", 2, 1, 0.5, 2.0, 0.2, 0.1)],
         experiment_results.SCHEMA,
     )
-    table = experiment_results.TABLE
+    table = declared("gold.experiment_results")
     assert failed_checks(table, bad) == {
         ("expect_compound_columns_to_be_unique", "experiment_id,variant", "critical"),
         ("expect_column_pair_values_a_to_be_greater_than_b", None, "critical"),

@@ -9,7 +9,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import fct_user
-from tests.frames import FakeContext, failed_checks, silver_events, silver_order_lines
+from tests.frames import FakeContext, declared, failed_checks, silver_events, silver_order_lines
 from transforms.fct_user import fct_user as transform
 
 
@@ -46,7 +46,7 @@ def test_suite_catches_duplicates_and_inverted_spans(spark: SparkSession) -> Non
         "user_id string, first_seen timestamp, last_seen timestamp, sessions long, events long, orders long, "
         "revenue decimal(38,6), first_order_date date, last_order_date date",
     )
-    table = fct_user.TABLE
+    table = declared("gold.fct_user")
     assert failed_checks(table, bad) == {
         ("expect_column_values_to_be_unique", "user_id", "critical"),
         ("expect_column_pair_values_a_to_be_greater_than_b", None, "critical"),

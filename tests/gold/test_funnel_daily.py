@@ -8,7 +8,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import funnel_daily
-from tests.frames import FakeContext, failed_checks, silver_events
+from tests.frames import FakeContext, declared, failed_checks, silver_events
 from transforms.funnel_daily import funnel_daily as transform
 
 SCHEMA = (
@@ -66,7 +66,7 @@ def test_suite_rejects_a_widening_funnel(spark: SparkSession) -> None:
         ],
         SCHEMA,
     )
-    table = funnel_daily.TABLE
+    table = declared("gold.funnel_daily")
     assert failed_checks(table, bad) == {
         ("expect_compound_columns_to_be_unique", "session_date,device,step", "critical"),
         ("expect_column_values_to_be_in_set", "step", "critical"),

@@ -9,7 +9,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import product_daily
-from tests.frames import FakeContext, failed_checks, silver_events, silver_order_lines
+from tests.frames import FakeContext, declared, failed_checks, silver_events, silver_order_lines
 from transforms.product_daily import product_daily as transform
 
 
@@ -46,7 +46,7 @@ def test_build_is_the_transform_of_its_inputs(spark: SparkSession) -> None:
     assertDataFrameEqual(output.data, transform(events, lines))
     [row] = output.data.collect()
     assert (row.views, row.units_sold, row.revenue, row.view_to_purchase_rate) == (1, 3, Decimal("7.5"), 3.0)
-    table = product_daily.TABLE
+    table = declared("gold.product_daily")
     assert (table.inputs, table.keys, table.write) == (
         ("silver.events", "silver.order_lines"),
         ("product_id", "date"),
@@ -64,7 +64,7 @@ def test_suite_catches_duplicates_and_negative_measures(spark: SparkSession) -> 
         "date date, product_id string, views long, add_to_carts long, units_sold decimal(38,4), "
         "revenue decimal(38,6), view_to_purchase_rate double, sales_spike boolean",
     )
-    table = product_daily.TABLE
+    table = declared("gold.product_daily")
     assert failed_checks(table, bad) == {
         ("expect_compound_columns_to_be_unique", "product_id,date", "critical"),
         ("expect_column_values_to_be_between", "views", "critical"),

@@ -8,7 +8,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import retention_cohorts
-from tests.frames import FakeContext, failed_checks, silver_order_lines
+from tests.frames import FakeContext, declared, failed_checks, silver_order_lines
 
 
 def test_build_reads_order_lines(spark: SparkSession) -> None:
@@ -44,7 +44,7 @@ def test_suite_catches_impossible_retention(spark: SparkSession) -> None:
         "cohort_month date, month_offset int, activity_month date, cohort_size long, active_customers long, "
         "retention_rate double",
     )
-    table = retention_cohorts.TABLE
+    table = declared("gold.retention_cohorts")
     assert failed_checks(table, bad) == {
         ("expect_compound_columns_to_be_unique", "cohort_month,month_offset", "critical"),
         ("expect_column_values_to_be_between", "retention_rate", "critical"),

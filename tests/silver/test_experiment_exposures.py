@@ -8,7 +8,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from silver import experiment_exposures
-from tests.frames import FakeContext, failed_checks, silver_events, silver_experiments
+from tests.frames import FakeContext, declared, failed_checks, silver_events, silver_experiments
 
 EXP = {
     "experiment_id": "exp_a",
@@ -67,7 +67,7 @@ def test_suite_catches_a_user_counted_twice(spark: SparkSession) -> None:
         "user_id string, experiment_id string, variant string, first_exposure_ts timestamp, "
         "first_exposure_date date, variants_seen long",
     )
-    table = experiment_exposures.TABLE
+    table = declared("silver.experiment_exposures")
     assert failed_checks(table, bad) == {
         ("expect_compound_columns_to_be_unique", "user_id,experiment_id", "critical"),
         ("expect_column_values_to_not_be_null", "variant", "critical"),

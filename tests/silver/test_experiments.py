@@ -6,8 +6,7 @@ import datetime as dt
 
 from pyspark.sql import SparkSession
 
-from silver import experiments
-from tests.frames import EXPERIMENT_COLUMNS, FakeContext, bronze, failed_checks
+from tests.frames import EXPERIMENT_COLUMNS, FakeContext, bronze, build_declared, declared, failed_checks
 from transforms.latest import LATER_INGESTED_WINS
 
 GOOD = {
@@ -30,7 +29,7 @@ def test_build_quarantines_with_reasons(spark: SparkSession) -> None:
     context = FakeContext(
         spark, {"bronze.experiments": bronze(spark, EXPERIMENT_COLUMNS, records, source="experiments")}
     )
-    output = experiments.TABLE.build(context)  # type: ignore[arg-type]
+    output = build_declared("silver.experiments", context)
     assert output.ledger is not None and output.ledger.balanced
     assert output.ledger.by_rule == {"allocation_mismatch": 1, "no_variants": 1, "unreadable_record": 1}
     assert output.data is not None and output.quarantine is not None
@@ -43,7 +42,7 @@ def test_build_quarantines_with_reasons(spark: SparkSession) -> None:
     )
     reasons = {r._rule: r._reason for r in output.quarantine.collect()}
     assert reasons["allocation_mismatch"].startswith("allocation keys do not match the variants")
-    assert experiments.TABLE.merge_condition == LATER_INGESTED_WINS
+    assert declared("silver.experiments").merge_condition == LATER_INGESTED_WINS
 
 
 def test_suite_catches_duplicates_and_missing_dates(spark: SparkSession) -> None:
@@ -56,7 +55,7 @@ def test_suite_catches_duplicates_and_missing_dates(spark: SparkSession) -> None
         ],
         "experiment_id string, variants array<string>, allocation map<string,double>, start_date date, end_date date",
     )
-    failed = failed_checks(experiments.TABLE, bad)
+    failed = failed_checks(declared("silver.experiments"), bad)
     assert failed == {
         ("expect_column_values_to_be_unique", "experiment_id", "critical"),
         ("expect_column_values_to_not_be_null", "start_date", "critical"),

@@ -11,15 +11,14 @@ from pyspark.testing import assertDataFrameEqual
 
 from lakehouse import delta_io
 from lakehouse.model import TableOutput
-from silver import products
-from tests.frames import PRODUCT_COLUMNS, FakeContext, bronze, failed_checks
+from tests.frames import PRODUCT_COLUMNS, FakeContext, bronze, build_declared, declared, failed_checks
 
 BATCH_2 = {"_ingest_ts": dt.datetime(2026, 11, 2), "_ingest_batch_id": "batch-2"}
 
 
 def _build(spark: SparkSession, records: list[dict[str, object]]) -> TableOutput:
     context = FakeContext(spark, {"bronze.products": bronze(spark, PRODUCT_COLUMNS, records, source="products")})
-    return products.TABLE.build(context)  # type: ignore[arg-type]
+    return build_declared("silver.products", context)
 
 
 def test_build_quarantines_and_balances(spark: SparkSession) -> None:
@@ -64,7 +63,9 @@ def test_merge_keeps_the_latest_ingested_row(spark: SparkSession, tmp_path: Path
         ],
     )
     assert first.data is not None
-    delta_io.merge(first.data, path, products.TABLE.keys, update_condition=products.TABLE.merge_condition)
+    delta_io.merge(
+        first.data, path, declared("silver.products").keys, update_condition=declared("silver.products").merge_condition
+    )
     # The next batch re-prices p1 and adds p3; a replayed copy of p2 from an earlier batch must not win.
     second = _build(
         spark,
@@ -75,7 +76,12 @@ def test_merge_keeps_the_latest_ingested_row(spark: SparkSession, tmp_path: Path
         ],
     )
     assert second.data is not None
-    delta_io.merge(second.data, path, products.TABLE.keys, update_condition=products.TABLE.merge_condition)
+    delta_io.merge(
+        second.data,
+        path,
+        declared("silver.products").keys,
+        update_condition=declared("silver.products").merge_condition,
+    )
     expected = spark.createDataFrame(
         [("p1", "Lamp (2nd gen)", Decimal(12)), ("p2", "Kite", Decimal(5)), ("p3", "Vase", Decimal(30))],
         "product_id string, name string, list_price decimal(18,4)",
@@ -88,7 +94,7 @@ def test_suite_catches_duplicates_and_missing_prices(spark: SparkSession) -> Non
         [("p1", "home", Decimal(1), Decimal(1)), ("p1", None, None, Decimal(-1)), ("p2", "toys", Decimal(2), None)],
         "product_id string, category string, list_price decimal(18,4), cost decimal(18,4)",
     )
-    failed = failed_checks(products.TABLE, bad)
+    failed = failed_checks(declared("silver.products"), bad)
     assert failed == {
         ("expect_column_values_to_be_unique", "product_id", "critical"),
         ("expect_column_values_to_not_be_null", "list_price", "critical"),

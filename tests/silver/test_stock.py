@@ -7,8 +7,7 @@ import datetime as dt
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from silver import stock
-from tests.frames import STOCK_COLUMNS, FakeContext, bronze, failed_checks
+from tests.frames import STOCK_COLUMNS, FakeContext, bronze, build_declared, declared, failed_checks
 from transforms.latest import LATER_INGESTED_WINS
 from transforms.stock import KEYS
 
@@ -29,7 +28,7 @@ def test_build_quarantines_and_keeps_latest_snapshot_row(spark: SparkSession) ->
         {"snapshot_date": "", "product_id": "p1", "warehouse": "south", "on_hand": "1"},
     ]
     context = FakeContext(spark, {"bronze.stock": bronze(spark, STOCK_COLUMNS, records, source="stock")})
-    output = stock.TABLE.build(context)
+    output = build_declared("silver.stock", context)
     assert output.ledger is not None and output.ledger.balanced
     assert output.ledger.by_rule == {"non_numeric_on_hand": 1, "unparseable_snapshot_date": 1}
     assert (output.ledger.rows_out, output.ledger.deduplicated) == (1, 1)
@@ -41,7 +40,7 @@ def test_build_quarantines_and_keeps_latest_snapshot_row(spark: SparkSession) ->
             "snapshot_date date, product_id string, warehouse string, on_hand long, reorder_point long",
         ),
     )
-    assert stock.TABLE.merge_condition == LATER_INGESTED_WINS and stock.TABLE.keys == KEYS
+    assert declared("silver.stock").merge_condition == LATER_INGESTED_WINS and declared("silver.stock").keys == KEYS
 
 
 def test_suite_catches_duplicate_keys_and_negative_stock(spark: SparkSession) -> None:
@@ -50,7 +49,7 @@ def test_suite_catches_duplicate_keys_and_negative_stock(spark: SparkSession) ->
         [(day, "p1", "north", 5, 2), (day, "p1", "north", -1, 2), (day, "p2", "north", None, 2)],
         "snapshot_date date, product_id string, warehouse string, on_hand long, reorder_point long",
     )
-    failed = failed_checks(stock.TABLE, bad)
+    failed = failed_checks(declared("silver.stock"), bad)
     assert failed == {
         ("expect_compound_columns_to_be_unique", "snapshot_date,product_id,warehouse", "critical"),
         ("expect_column_values_to_not_be_null", "on_hand", "critical"),
