@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -49,6 +48,7 @@ import streamlit as st
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
+from lakehouse import delta_log
 from lakehouse.settings import Settings, is_object_path
 from lakehouse.storage import reader_uri, table_id_path
 
@@ -491,13 +491,8 @@ def query(settings: Settings, sql: str, tables: dict[str, str], params: Sequence
 def recorded_inputs(commit: dict[str, Any]) -> dict[str, int | None] | None:
     """The ``inputs`` a commit's user metadata records (input table id -> version read); None when it has none."""
     raw = commit.get("userMetadata")
-    if not raw:
-        return None
-    try:
-        meta = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(meta, dict) or not isinstance(meta.get(INPUTS_KEY), dict):
+    meta = raw if isinstance(raw, dict) else delta_log.parse_user_metadata(raw if isinstance(raw, str) else None)
+    if not isinstance(meta.get(INPUTS_KEY), dict):
         return None
     return {str(k): v if isinstance(v, int) and not isinstance(v, bool) else None for k, v in meta[INPUTS_KEY].items()}
 

@@ -10,12 +10,10 @@ comparison columns are null on the control row (the first variant).
 
 from __future__ import annotations
 
-import math
-from decimal import Decimal
-
 import pandas as pd
 from pyspark.sql import types as T
 
+from gold import driver_rows
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
 from transforms.experiments import exposed_user_outcomes, variant_summary
@@ -46,33 +44,13 @@ SCHEMA = T.StructType(
     ]
 )
 
-_CONVERT = {
-    T.StringType: str,
-    T.IntegerType: int,
-    T.LongType: int,
-    T.DoubleType: float,
-    T.BooleanType: bool,
-    T.DecimalType: lambda value: value if isinstance(value, Decimal) else Decimal(str(value)),
-}
-
-
-def _value(value: object, data_type: T.DataType) -> object:
-    """A pandas cell as the plain Python value ``data_type`` accepts; NaN and None become null."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return _CONVERT[type(data_type)](value)  # type: ignore[operator]
-
 
 def rows_for_spark(results: pd.DataFrame) -> list[tuple]:
-    """Result rows in SCHEMA order with plain Python values (numpy scalars and NaN do not pass Spark's checks)."""
-    columns = [f.name for f in SCHEMA.fields]
+    """Result rows in SCHEMA order, ``is_control`` marking each experiment's first variant."""
     framed = results.assign(
         is_control=results["variant_index"] == results.groupby("experiment_id")["variant_index"].transform("min")
     )
-    return [
-        tuple(_value(record[f.name], f.dataType) for f in SCHEMA.fields)
-        for record in framed[columns].to_dict("records")
-    ]
+    return driver_rows.rows_for_spark(framed, SCHEMA)
 
 
 def build(context: BuildContext) -> TableOutput:

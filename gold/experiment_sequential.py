@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pyspark.sql import types as T
 
-from gold.experiment_metrics import analysis, rows_for_spark
+from gold.driver_rows import rows_for_spark
+from gold.experiment_metrics import analysis
 from lakehouse.model import TableOutput
 from lakehouse.runner import BuildContext
+from transforms.experiment_report import SEQUENTIAL_NUMBERS
 
 SCHEMA = T.StructType(
     [
@@ -20,10 +22,7 @@ SCHEMA = T.StructType(
         T.StructField("metric", T.StringType(), False),
         T.StructField("date", T.DateType(), False),
         T.StructField("users", T.LongType(), False),
-        *[
-            T.StructField(name, T.DoubleType())
-            for name in ("estimate", "ci_low", "ci_high", "cs_low", "cs_high", "always_valid_p_value")
-        ],
+        *[T.StructField(name, T.DoubleType()) for name in SEQUENTIAL_NUMBERS],
     ]
 )
 

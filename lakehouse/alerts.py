@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
-from lakehouse import delta_io
+from lakehouse import delta_log
 from lakehouse.settings import Settings
 from lakehouse.storage import table_id_path
 
@@ -152,7 +152,7 @@ def gate_failed(settings: Settings, run_id: str, failure: GateFailed) -> bool:
 def _spike_keys(settings: Settings, version: int) -> set[tuple[str, str]]:
     import pyarrow.dataset as ds
 
-    reader = delta_io.open_reader(settings, table_id_path(settings, SPIKE_TABLE))
+    reader = delta_log.open_reader(settings, table_id_path(settings, SPIKE_TABLE))
     if reader is None:
         return set()
     reader.load_as_version(version)

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from lakehouse import delta_io
+from lakehouse import delta_log
 from lakehouse.quality import CheckResult
 from lakehouse.settings import Settings
 from lakehouse.storage import table_id_path
@@ -70,7 +70,7 @@ def _rows_added(operation: str, metrics: dict) -> int | None:
 
 def data_commits(settings: Settings, table_id: str, limit: int) -> list[Commit] | None:
     """The table's newest data commits, newest first; None when the table does not exist yet."""
-    reader = delta_io.open_reader(settings, table_id_path(settings, table_id))
+    reader = delta_log.open_reader(settings, table_id_path(settings, table_id))
     if reader is None:
         return None
     commits = []

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from lakehouse import alerts, delta_io, monitors
+from lakehouse import alerts, delta_log, monitors
 from lakehouse.hooks import RunCommitted, RunHooks, TableFailure
 from lakehouse.ops import read_ops
 from lakehouse.quality import Check, suite_name_of
@@ -421,7 +421,7 @@ def _quarantine_counts(settings: Settings, runs: pd.DataFrame) -> list[Quarantin
     quarantined = runs[runs["quarantined"].fillna(0).astype(int) > 0]
     for row in quarantined.itertuples(index=False):
         run_id, table, total = str(row.run_id), str(row.table), int(row.quarantined)
-        reader = delta_io.open_reader(settings, table_id_path(settings, quarantine_id(split_table_id(table)[1])))
+        reader = delta_log.open_reader(settings, table_id_path(settings, quarantine_id(split_table_id(table)[1])))
         names = reader.schema().to_arrow().names if reader is not None else []
         if reader is None or "_run_id" not in names or "_rule" not in names:
             counts.append(QuarantineCount(table, "(all rules)", total))

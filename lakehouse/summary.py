@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakehouse import delta_io
+from lakehouse import delta_log
 from lakehouse.catalog import Catalog
 from lakehouse.model import TableResult
 from lakehouse.settings import Settings
@@ -26,7 +26,7 @@ class TableSummary:
 
 def row_count(settings: Settings, path: str) -> int | None:
     """Rows in the current snapshot, from the file statistics Delta keeps (no scan)."""
-    reader = delta_io.open_reader(settings, path)
+    reader = delta_log.open_reader(settings, path)
     if reader is None:
         return None
     actions = pa.table(reader.get_add_actions(flatten=True))
@@ -47,7 +47,7 @@ def summarize(settings: Settings, catalog: Catalog, results: list[TableResult]) 
             TableSummary(
                 table=table.id,
                 rows=row_count(settings, table_path(settings, table.layer, table.name)),
-                version=delta_io.table_version(settings, table_path(settings, table.layer, table.name)),
+                version=delta_log.table_version(settings, table_path(settings, table.layer, table.name)),
                 quarantined=quarantined,
                 checks=f"{result.checks_passed}/{len(result.checks)}" if result and result.checks else "-",
                 status=result.status if result else "-",

@@ -88,6 +88,32 @@ def silver_events(spark: SparkSession, records: Sequence[dict[str, Any]]) -> Dat
     return to_silver_events(typed_events(bronze(spark, EVENT_COLUMNS, [{**defaults, **r} for r in records])))
 
 
+def order_line(
+    order_id: str,
+    ts: str,
+    customer: str,
+    quantity: str,
+    price: str,
+    *,
+    status: str = "paid",
+    line_no: str = "1",
+    discount: str = "",
+    product_id: str = "p1",
+) -> dict[str, str]:
+    """One order-line record as the landing CSV carries it (every field text)."""
+    return {
+        "order_id": order_id,
+        "line_no": line_no,
+        "order_ts": ts,
+        "customer_id": customer,
+        "product_id": product_id,
+        "quantity": quantity,
+        "unit_price": price,
+        "discount": discount,
+        "status": status,
+    }
+
+
 def silver_order_lines(spark: SparkSession, records: Sequence[dict[str, Any]]) -> DataFrame:
     """Silver order lines from raw CSV-like records (defaults: line 1, quantity 1, no discount, paid)."""
     defaults = {"line_no": "1", "quantity": "1", "discount": "", "status": "paid", "country": "US"}

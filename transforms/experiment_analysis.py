@@ -445,7 +445,8 @@ def sequential_test(cumulative: pd.DataFrame, *, alpha: float = ALPHA, tau2: flo
     ``SEQUENTIAL_SUM_COLUMNS`` (``control_n``, ``control_sum_y``, ``control_sum_y2``, and the
     same with ``treatment_``); daily sums become cumulative with ``daily[cols].cumsum()``.
     The result keeps the other columns (the date) and adds ``estimate`` (treatment - control),
-    ``se``, ``cs_low``/``cs_high`` (running intersection of the confidence sequences) and
+    ``se``, ``cs_low``/``cs_high`` (running intersection of the confidence sequences; when it
+    would be empty, the current look's sequence, from which intersecting starts again) and
     ``always_valid_p`` (running minimum of 1/Λ(0)). A look where the estimate or its variance is
     undefined (fewer than two users, zero variance) gets NaN ``estimate``/``se``, does not enter the
     running minimum or intersection, and carries the earlier ones forward (NaN before any).
@@ -481,6 +482,12 @@ def sequential_test(cumulative: pd.DataFrame, *, alpha: float = ALPHA, tau2: flo
             p_min = min(p_min, math.exp(-max(mixture_sprt_log_lr(estimate, variance, tau2), 0.0)))
             cs_low, cs_high = confidence_sequence(estimate, variance, tau2, alpha)
             low_max, high_min = max(low_max, cs_low), min(high_min, cs_high)
+            if low_max > high_min:
+                # An empty intersection: this look's sequence misses every earlier one, which the
+                # model allows only with probability alpha, and which an effect that changes over
+                # time (later cohorts with shorter outcome windows) makes common. Report this
+                # look's own sequence rather than an empty interval, and intersect from here on.
+                low_max, high_min = cs_low, cs_high
             seen = True
             p, low, high = p_min, low_max, high_min
             columns["estimate"].append(estimate)

@@ -45,15 +45,8 @@ from transforms.experiment_analysis import (
 from transforms.experiment_metrics import METRICS, ExperimentMetric
 from transforms.stats import srm_p_value
 
-METRIC_COLUMNS = (
-    "experiment_id",
-    "variant",
-    "metric",
-    "role",
-    "kind",
-    "higher_is_better",
-    "control_users",
-    "users",
+# The decision table's numeric columns (doubles, null where undefined), in table order.
+METRIC_NUMBERS = (
     "control_value",
     "value",
     "difference",
@@ -72,23 +65,23 @@ METRIC_COLUMNS = (
     "cs_high",
     "mde",
     "margin",
+)
+METRIC_COLUMNS = (
+    "experiment_id",
+    "variant",
+    "metric",
+    "role",
+    "kind",
+    "higher_is_better",
+    "control_users",
+    "users",
+    *METRIC_NUMBERS,
     "guardrail_ok",
     "srm_p_value",
     "verdict",
 )
-SEQUENTIAL_COLUMNS = (
-    "experiment_id",
-    "variant",
-    "metric",
-    "date",
-    "users",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "cs_low",
-    "cs_high",
-    "always_valid_p_value",
-)
+SEQUENTIAL_NUMBERS = ("estimate", "ci_low", "ci_high", "cs_low", "cs_high", "always_valid_p_value")
+SEQUENTIAL_COLUMNS = ("experiment_id", "variant", "metric", "date", "users", *SEQUENTIAL_NUMBERS)
 Correction = Literal["holm", "bh"]
 
 

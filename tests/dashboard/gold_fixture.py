@@ -16,6 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 from deltalake import CommitProperties, write_deltalake
 
+from transforms.experiment_report import METRIC_NUMBERS, SEQUENTIAL_NUMBERS
+
 DAYS = 20
 FIRST_DAY = dt.date(2026, 10, 1)
 DATES = [FIRST_DAY + dt.timedelta(days=i) for i in range(DAYS)]
@@ -550,28 +552,6 @@ def _decisions() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     return metric_rows, sequential_rows
 
 
-METRIC_NUMBERS = (
-    "control_value",
-    "value",
-    "difference",
-    "rel_lift",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "adjusted_p_value",
-    "cuped_difference",
-    "cuped_ci_low",
-    "cuped_ci_high",
-    "cuped_p_value",
-    "variance_reduction",
-    "always_valid_p_value",
-    "cs_low",
-    "cs_high",
-    "mde",
-    "margin",
-)
-
-
 def experiment_metrics() -> pa.Table:
     """gold.experiment_metrics in the pipeline's schema (gold/experiment_metrics.py)."""
     return pa.Table.from_pylist(
@@ -606,10 +586,7 @@ def experiment_sequential() -> pa.Table:
                 pa.field("metric", pa.string(), nullable=False),
                 pa.field("date", pa.date32(), nullable=False),
                 pa.field("users", pa.int64(), nullable=False),
-                *[
-                    pa.field(name, pa.float64())
-                    for name in ("estimate", "ci_low", "ci_high", "cs_low", "cs_high", "always_valid_p_value")
-                ],
+                *[pa.field(name, pa.float64()) for name in SEQUENTIAL_NUMBERS],
             ]
         ),
     )

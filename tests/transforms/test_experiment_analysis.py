@@ -284,6 +284,33 @@ def test_sequential_series_is_monotone_and_consistent() -> None:
     )
 
 
+def test_an_effect_that_flips_restarts_the_sequence_instead_of_an_empty_interval() -> None:
+    """A late look far from every earlier one: its own sequence is reported, never cs_low > cs_high.
+
+    (Found at 1e7 events: exposure-date cohorts with shorter outcome windows drift the estimate.)
+    """
+    n = 10_000.0
+
+    def look(control_mean: float, treatment_mean: float) -> dict[str, float]:
+        # Unit variance in each arm: sum_y2 = n·(mean² + 1).
+        return {
+            "control_n": n,
+            "control_sum_y": n * control_mean,
+            "control_sum_y2": n * (control_mean**2 + 1),
+            "treatment_n": n,
+            "treatment_sum_y": n * treatment_mean,
+            "treatment_sum_y2": n * (treatment_mean**2 + 1),
+        }
+
+    frame = pd.DataFrame([look(0.0, 0.5), look(0.0, 0.5), look(0.0, -0.5)]).assign(date=[1, 2, 3])
+    result = sequential_test(frame, tau2=0.01)
+    assert (result["cs_low"] <= result["cs_high"]).all()
+    first, last = result.iloc[1], result.iloc[2]
+    assert first["cs_low"] > 0 and last["cs_high"] < 0  # the third look's own sequence
+    own_low, own_high = confidence_sequence(-0.5, 2 / (n - 1), 0.01)  # sample variances: n / (n - 1)
+    assert (last["cs_low"], last["cs_high"]) == (pytest.approx(own_low), pytest.approx(own_high))
+
+
 def test_confidence_sequence_covers_under_daily_peeking() -> None:
     rng = np.random.default_rng(2024)
     lift, alpha = 0.5, 0.05

@@ -22,7 +22,7 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
-from tests.frames import silver_events, silver_experiments, silver_order_lines
+from tests.frames import order_line, silver_events, silver_experiments, silver_order_lines
 from transforms.experiment_metrics import METRICS, USER_COLUMNS, daily_sums, metric, user_metrics
 from transforms.experiments import experiment_exposures
 
@@ -50,19 +50,6 @@ def _event(
     }
 
 
-def _line(order_id: str, line_no: str, ts: str, quantity: str, price: str, status: str = "paid") -> dict[str, str]:
-    return {
-        "order_id": order_id,
-        "line_no": line_no,
-        "order_ts": ts,
-        "customer_id": "c",
-        "product_id": "p1",
-        "quantity": quantity,
-        "unit_price": price,
-        "status": status,
-    }
-
-
 @pytest.fixture(scope="module")
 def users(spark: SparkSession) -> DataFrame:
     exposed = {"experiments": {"exp_a": "treatment"}}
@@ -87,13 +74,13 @@ def users(spark: SparkSession) -> DataFrame:
     lines = silver_order_lines(
         spark,
         [
-            _line("p0", "1", "2026-09-20 10:00:00", "1", "99.00"),
-            _line("p1", "1", "2026-09-28 10:00:00", "1", "10.00"),
-            _line("a1", "1", "2026-10-02 10:10:00", "1", "20.00"),
-            _line("a3", "1", "2026-10-04 09:00:00", "1", "55.00"),
-            _line("p2", "1", "2026-10-02 07:00:00", "2", "15.00"),
-            _line("a2", "1", "2026-10-03 09:00:00", "1", "40.00"),
-            _line("a2", "2", "2026-10-03 09:00:00", "1", "100.00", "cancelled"),
+            order_line("p0", "2026-09-20 10:00:00", "c", "1", "99.00", line_no="1"),
+            order_line("p1", "2026-09-28 10:00:00", "c", "1", "10.00", line_no="1"),
+            order_line("a1", "2026-10-02 10:10:00", "c", "1", "20.00", line_no="1"),
+            order_line("a3", "2026-10-04 09:00:00", "c", "1", "55.00", line_no="1"),
+            order_line("p2", "2026-10-02 07:00:00", "c", "2", "15.00", line_no="1"),
+            order_line("a2", "2026-10-03 09:00:00", "c", "1", "40.00", line_no="1"),
+            order_line("a2", "2026-10-03 09:00:00", "c", "1", "100.00", line_no="2", status="cancelled"),
         ],
     )
     experiments = silver_experiments(spark, [EXP_A])

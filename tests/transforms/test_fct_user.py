@@ -8,7 +8,7 @@ from decimal import Decimal
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from tests.frames import silver_events, silver_order_lines
+from tests.frames import order_line, silver_events, silver_order_lines
 from transforms.fct_user import fct_user
 
 
@@ -32,38 +32,16 @@ def test_fct_user(spark: SparkSession) -> None:
         ],
     )
 
-    def line(
-        order_id: str,
-        ts: str,
-        customer: str,
-        quantity: str,
-        price: str,
-        discount: str = "",
-        status: str = "paid",
-        line_no: str = "1",
-    ) -> dict[str, object]:
-        return {
-            "order_id": order_id,
-            "line_no": line_no,
-            "order_ts": ts,
-            "customer_id": customer,
-            "product_id": "p1",
-            "quantity": quantity,
-            "unit_price": price,
-            "discount": discount,
-            "status": status,
-        }
-
     lines = silver_order_lines(
         spark,
         [
-            line("o1", "2026-10-02 01:00:00", "u1", "1", "10.00"),
-            line("o1", "2026-10-02 01:00:00", "u1", "2", "5.00", discount="0.1", line_no="2"),
-            line("o2", "2026-10-04 12:00:00", "u1", "1", "99.00", status="returned"),
-            line("o3", "2026-09-30T23:00:00-03:00", "u3", "1", "7.00"),  # u3 is seen only as a customer
-            line("o4", "2026-10-02 12:00:00", "", "1", "3.00"),  # a guest: nobody's
-            line("o5", "2026-10-02 12:00:00", "u4", "1", "3.00", status="cancelled"),  # u4 has no sale: no row
-            line("o6", "2026-10-07 08:00:00", "u1", "1", "1.00"),
+            order_line("o1", "2026-10-02 01:00:00", "u1", "1", "10.00"),
+            order_line("o1", "2026-10-02 01:00:00", "u1", "2", "5.00", discount="0.1", line_no="2"),
+            order_line("o2", "2026-10-04 12:00:00", "u1", "1", "99.00", status="returned"),
+            order_line("o3", "2026-09-30T23:00:00-03:00", "u3", "1", "7.00"),  # u3 is seen only as a customer
+            order_line("o4", "2026-10-02 12:00:00", "", "1", "3.00"),  # a guest: nobody's
+            order_line("o5", "2026-10-02 12:00:00", "u4", "1", "3.00", status="cancelled"),  # u4 has no sale: no row
+            order_line("o6", "2026-10-07 08:00:00", "u1", "1", "1.00"),
         ],
     )
     at = dt.datetime

@@ -24,7 +24,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from tests.frames import silver_events, silver_order_lines
+from tests.frames import order_line, silver_events, silver_order_lines
 from transforms.kpis import daily_kpis, date_spine
 
 KPIS = (
@@ -52,41 +52,20 @@ def _events(spark: SparkSession) -> DataFrame:
 
 
 def _lines(spark: SparkSession) -> DataFrame:
-    def line(
-        order_id: str,
-        ts: str,
-        customer: str,
-        quantity: str,
-        price: str,
-        status: str = "paid",
-        line_no: str = "1",
-        discount: str = "",
-    ) -> dict[str, Any]:
-        return {
-            "order_id": order_id,
-            "line_no": line_no,
-            "order_ts": ts,
-            "customer_id": customer,
-            "product_id": "p1",
-            "quantity": quantity,
-            "unit_price": price,
-            "discount": discount,
-            "status": status,
-        }
 
     return silver_order_lines(
         spark,
         [
-            line("o1", "2026-10-01 10:05:00", "u1", "2", "10.00"),
-            line("o1", "2026-10-01 10:05:00", "u1", "1", "5.00", line_no="2", discount="0.1"),
-            line("o2", "2026-10-01 11:00:00", "", "1", "3.00"),
-            line("o4", "2026-10-01 12:00:00", "u4", "1", "50.00", status="cancelled"),
-            line("o3", "2026-10-02 09:00:00", "u1", "1", "7.00", status="returned"),
-            line("o5", "2026-10-02T02:10:00+02:00", "u2", "2", "1.25"),
-            line("o5", "2026-10-02T02:10:00+02:00", "u2", "1", "100.00", status="cancelled", line_no="2"),
-            line("o6", "2026-10-02 15:00:00", "u1", "1", "1.00"),
-            line("o7", "2026-10-03T23:30:00-01:00", "u4", "1", "9.00"),
-            line("o8", "2026-10-05 10:00:00", "u1", "1", "2.00", status="cancelled"),
+            order_line("o1", "2026-10-01 10:05:00", "u1", "2", "10.00"),
+            order_line("o1", "2026-10-01 10:05:00", "u1", "1", "5.00", line_no="2", discount="0.1"),
+            order_line("o2", "2026-10-01 11:00:00", "", "1", "3.00"),
+            order_line("o4", "2026-10-01 12:00:00", "u4", "1", "50.00", status="cancelled"),
+            order_line("o3", "2026-10-02 09:00:00", "u1", "1", "7.00", status="returned"),
+            order_line("o5", "2026-10-02T02:10:00+02:00", "u2", "2", "1.25"),
+            order_line("o5", "2026-10-02T02:10:00+02:00", "u2", "1", "100.00", status="cancelled", line_no="2"),
+            order_line("o6", "2026-10-02 15:00:00", "u1", "1", "1.00"),
+            order_line("o7", "2026-10-03T23:30:00-01:00", "u4", "1", "9.00"),
+            order_line("o8", "2026-10-05 10:00:00", "u1", "1", "2.00", status="cancelled"),
         ],
     )
 
