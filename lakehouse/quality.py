@@ -114,16 +114,17 @@ class QualityGate:
         """
         if not checks:
             return []
-        with self._lock:
-            return self._validate(table, df, checks, rows, pandas_max_rows)
-
-    def _validate(
-        self, table: str, df: DataFrame, checks: list[Check], rows: int | None, pandas_max_rows: int
-    ) -> list[CheckResult]:
+        # The Spark work on this table's own frame (the count that fills its cache, the pandas copy
+        # of a small batch) runs before taking the lock: only the GX context needs one caller at a
+        # time, and another table's gate need not wait while this frame is computed.
         if rows is None and pandas_max_rows > 0:
             rows = df.count()
         small = rows is not None and rows <= pandas_max_rows
         engine, data = ("pandas", df.toPandas()) if small else ("spark", df)
+        with self._lock:
+            return self._validate(table, engine, data, checks)
+
+    def _validate(self, table: str, engine: str, data: Any, checks: list[Check]) -> list[CheckResult]:
         suite_name = suite_name_of(table)
         existing = {suite.name for suite in self._context.suites.all()}
         if suite_name in existing:
