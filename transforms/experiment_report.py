@@ -28,6 +28,7 @@ import pandas as pd
 
 from transforms.experiment_analysis import (
     ALPHA,
+    Comparison,
     GoalResult,
     GuardrailResult,
     MeanSums,
@@ -181,18 +182,18 @@ def _metric_rows(
     return rows, paths
 
 
-def _fixed(comparison: object, control_users: float, users: float) -> dict[str, object]:
-    c = comparison
+def _fixed(comparison: Comparison, control_users: float, users: float) -> dict[str, object]:
+    """The fixed-horizon columns of one comparison."""
     return {
         "control_users": int(control_users),
         "users": int(users),
-        "control_value": c.control_mean,  # type: ignore[attr-defined]
-        "value": c.treatment_mean,  # type: ignore[attr-defined]
-        "difference": c.difference,  # type: ignore[attr-defined]
-        "rel_lift": c.relative_lift,  # type: ignore[attr-defined]
-        "ci_low": c.ci_low,  # type: ignore[attr-defined]
-        "ci_high": c.ci_high,  # type: ignore[attr-defined]
-        "p_value": c.p_value,  # type: ignore[attr-defined]
+        "control_value": comparison.control_mean,
+        "value": comparison.treatment_mean,
+        "difference": comparison.difference,
+        "rel_lift": comparison.relative_lift,
+        "ci_low": comparison.ci_low,
+        "ci_high": comparison.ci_high,
+        "p_value": comparison.p_value,
     }
 
 

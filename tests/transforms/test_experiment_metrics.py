@@ -23,17 +23,9 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 
 from tests.frames import order_line, silver_events, silver_experiments, silver_order_lines
+from tests.transforms.test_experiments import EXP_A  # the same window: 2026-10-02..10-03
 from transforms.experiment_metrics import METRICS, USER_COLUMNS, daily_sums, metric, user_metrics
 from transforms.experiments import experiment_exposures
-
-EXP_A = {
-    "experiment_id": "exp_a",
-    "name": "Checkout",
-    "variants": ["control", "treatment"],
-    "allocation": {"control": 0.5, "treatment": 0.5},
-    "start_date": "2026-10-02",
-    "end_date": "2026-10-03",
-}
 
 
 def _event(
