@@ -416,6 +416,7 @@ SELECT *, CASE
     WHEN unit_price IS NULL THEN 'non_numeric_unit_price'
     WHEN quantity <= 0 THEN 'non_positive_quantity'
     WHEN unit_price < 0 THEN 'negative_unit_price'
+    WHEN abs(quantity * unit_price) >= 1e22 THEN 'line_amount_out_of_range'
     WHEN discount IS NULL OR discount < 0 OR discount > 1 THEN 'discount_out_of_range'
 END AS reason
 FROM typed;

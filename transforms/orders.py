@@ -15,6 +15,15 @@ from transforms.rules import RowRule, metadata_columns
 
 NON_SALE_STATUSES = ("cancelled", "returned")
 
+# quantity x unit_price is held at decimal(30,8) and the kept share (1 - discount, in 0..1) at
+# decimal(7,6), so their product needs exactly 38 digits and Spark keeps all 14 decimals; the cast
+# to the column's 8 places then rounds half up once. Multiplying the wider types would exceed 38
+# digits, and Spark would round to 6 places first. A line whose gross amount does not fit is
+# quarantined (``line_amount_out_of_range``) before this runs.
+GROSS_AMOUNT = "decimal(30,8)"
+GROSS_AMOUNT_LIMIT = "1" + "0" * 22  # 10^22: the first gross amount decimal(30,8) cannot hold
+KEPT_SHARE = "decimal(7,6)"
+
 
 def typed_order_lines(bronze: DataFrame) -> DataFrame:
     discount_raw = F.trim(F.col("discount"))
@@ -48,6 +57,11 @@ def order_line_rules() -> list[RowRule]:
         RowRule("non_positive_quantity", F.col("quantity") <= 0, "quantity is zero or negative"),
         RowRule("negative_unit_price", F.col("unit_price") < 0, "unit_price is negative"),
         RowRule(
+            "line_amount_out_of_range",
+            F.abs(F.col("quantity") * F.col("unit_price")) >= F.lit(GROSS_AMOUNT_LIMIT).cast("decimal(23,0)"),
+            "quantity x unit_price is 10^22 or more",
+        ),
+        RowRule(
             "discount_out_of_range",
             F.col("discount").isNull() | (F.col("discount") < 0) | (F.col("discount") > 1),
             "discount is not a number between 0 and 1",
@@ -60,8 +74,15 @@ def is_sale(status: Column) -> Column:
     return ~F.coalesce(status, F.lit("")).isin(*NON_SALE_STATUSES)
 
 
+def line_revenue(quantity: Column, unit_price: Column, discount: Column) -> Column:
+    """``quantity * unit_price * (1 - discount)`` rounded half up to 8 places, with no earlier rounding."""
+    gross = (quantity * unit_price).cast(GROSS_AMOUNT)
+    kept = (F.lit(1) - discount).cast(KEPT_SHARE)
+    return (gross * kept).cast("decimal(38,8)")
+
+
 def to_silver_order_lines(valid: DataFrame) -> DataFrame:
-    revenue = (F.col("quantity") * F.col("unit_price") * (F.lit(1) - F.col("discount"))).cast("decimal(38,8)")
+    revenue = line_revenue(F.col("quantity"), F.col("unit_price"), F.col("discount"))
     return valid.select(
         "order_id",
         "line_no",

@@ -9,7 +9,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
@@ -86,15 +85,17 @@ def test_is_sale(spark: SparkSession) -> None:
     assertDataFrameEqual(statuses.select("s", is_sale(F.col("s")).alias("sale")), expected)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: decimal(37,8) * decimal(17,6) needs 55 digits, so Spark (allowPrecisionLoss) rounds "
-    "quantity * unit_price * (1 - discount) to 6 places before the cast to decimal(38,8): 0.87671800",
-)
 def test_line_revenue_keeps_every_decimal_the_column_holds(spark: SparkSession) -> None:
     # 1.0001 x 1.0001 x (1 - 0.123457) = 0.87671831736543 exactly: 0.87671832 at the column's 8 places.
     lines = silver_order_lines(spark, [_line("o1", quantity="1.0001", unit_price="1.0001", discount="0.123457")])
     assert lines.select("line_revenue").first() == (Decimal("0.87671832"),)
+
+
+def test_line_revenue_is_exact_at_the_largest_amount_a_line_may_have(spark: SparkSession) -> None:
+    # Just under the 10^22 gross limit (the quarantine rule's edge): every digit kept, rounded half up once.
+    line = _line("o1", quantity="99999999", unit_price="99999999999999.9999", discount="0.333333")
+    lines = silver_order_lines(spark, [line])
+    assert lines.select("line_revenue").first() == (Decimal("6666669933333299993333.33006667"),)
 
 
 def _versions(spark: SparkSession) -> DataFrame:

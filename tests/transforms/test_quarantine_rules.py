@@ -237,6 +237,13 @@ RULE_CASES: list[Case] = [
     passes("order_lines", "negative_unit_price", {"unit_price": "0"}),  # a free item
     fails(
         "order_lines",
+        "line_amount_out_of_range",
+        "quantity x unit_price is 10^22 or more",
+        {"quantity": "1000000000", "unit_price": "10000000000000"},
+    ),
+    passes("order_lines", "line_amount_out_of_range", {"quantity": "99999999", "unit_price": "99999999999999.9999"}),
+    fails(
+        "order_lines",
         "discount_out_of_range",
         "discount is not a number between 0 and 1",
         {"discount": "1.0001"},
