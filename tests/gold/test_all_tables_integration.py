@@ -1,26 +1,20 @@
 """The issue-4 tables on generated sample data through the real runner: written, gated and consistent.
 
-One pipeline run over a small generated landing zone; the checks reconcile the new tables with
-each other and with daily_kpis, so a table that was written but wrong still fails here.
+The shared generated run (``tests.generated_run``: six days, the last built incrementally); the
+checks reconcile the new tables with each other and with daily_kpis, so a table that was written
+but wrong still fails here.
 """
 
 from __future__ import annotations
 
 import math
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from scipy import stats
 
-from devtools.generate import GenerationSummary, generate_landing
-from lakehouse.model import RunReport
-from lakehouse.runner import Pipeline
-from lakehouse.settings import Settings
-from lakehouse.storage import table_path
-from tests.conftest import make_settings
+from tests.generated_run import GeneratedRun
 
 NEW_TABLES = (
     "silver.products", "silver.stock", "silver.experiments", "silver.experiment_exposures",
@@ -29,25 +23,16 @@ NEW_TABLES = (
 )  # fmt: skip
 
 
-class Run:
-    def __init__(self, spark: SparkSession, settings: Settings, summary: GenerationSummary, report: RunReport):
-        self.spark, self.settings, self.summary, self.report = spark, settings, summary, report
-
-    def table(self, table_id: str) -> DataFrame:
-        layer, name = table_id.split(".")
-        return self.spark.read.format("delta").load(table_path(self.settings, layer, name))
-
-
 @pytest.fixture(scope="module")
-def run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    settings = make_settings(tmp_path_factory.mktemp("issue4"))
-    summary = generate_landing(Path(settings.landing), days=5, users=300)
-    return Run(spark, settings, summary, Pipeline(settings, spark).run())
+def run(generated_run: GeneratedRun) -> GeneratedRun:
+    """The generated run the end-to-end tests read too (``tests.generated_run``): built once per session."""
+    return generated_run
 
 
-def test_every_new_table_is_written_and_gated(run: Run) -> None:
-    assert run.report.ok, run.report.failed
-    results = {r.table: r for r in run.report.results}
+def test_every_new_table_is_written_and_gated(run: GeneratedRun) -> None:
+    # The first run wrote every table; the incremental run after it skips those its day did not change.
+    assert run.first.ok, run.first.failed
+    results = {r.table: r for r in run.first.results}
     for table_id in NEW_TABLES:
         result = results[table_id]
         assert result.status == "written", (table_id, result.message)
@@ -55,16 +40,16 @@ def test_every_new_table_is_written_and_gated(run: Run) -> None:
         assert run.table(table_id).count() > 0, table_id
 
 
-def test_reference_tables_hold_the_generated_catalogue(run: Run) -> None:
-    assert run.table("silver.products").count() == run.summary.products == 60
+def test_reference_tables_hold_the_generated_catalogue(run: GeneratedRun) -> None:
+    assert run.table("silver.products").count() == run.landing.products == 60
     assert run.table("silver.products").filter("category IS NULL").count() == 2
-    assert run.table("silver.stock").count() == 60 * 2  # one workbook in 5 days, two warehouses
+    assert run.table("silver.stock").count() == 60 * 2  # one workbook in the 6 days, two warehouses
     experiments = {r.experiment_id: r for r in run.table("silver.experiments").collect()}
     assert set(experiments) == {"exp_checkout_button", "exp_recs_layout"}
     assert experiments["exp_recs_layout"].variants == ["control", "grid", "carousel"]
 
 
-def test_gold_tables_reconcile(run: Run) -> None:
+def test_gold_tables_reconcile(run: GeneratedRun) -> None:
     kpis = (
         run.table("gold.daily_kpis")
         .agg(F.sum("revenue").alias("revenue"), F.sum("units").alias("units"), F.sum("sessions").alias("sessions"))
@@ -105,7 +90,7 @@ def test_gold_tables_reconcile(run: Run) -> None:
     assert results.filter("NOT is_control AND p_value IS NULL").count() == 0
 
 
-def test_experiment_decision_tables_agree_with_experiment_results(run: Run) -> None:
+def test_experiment_decision_tables_agree_with_experiment_results(run: GeneratedRun) -> None:
     """The daily sums add up to experiment_results' users, converters and revenue; the decisions cover every variant."""
     results = {(r.experiment_id, r.variant): r for r in run.table("gold.experiment_results").collect()}
     daily = (

@@ -10,57 +10,23 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from devtools.generate import GenerationSummary, generate_landing
 from lakehouse import delta_io
-from lakehouse.model import RunReport
 from lakehouse.runner import Pipeline
 from lakehouse.settings import Settings
 from lakehouse.storage import table_path
-from tests.conftest import make_settings
+from tests.generated_run import LAST_DAY, GeneratedRun
 from tests.pipeline import independent
 
 
-class Run:
-    def __init__(
-        self, settings: Settings, landing: GenerationSummary, report: RunReport, pipeline: Pipeline, first: RunReport
-    ):
-        self.settings = settings
-        self.first = first
-        self.landing = landing
-        self.report = report
-        self.pipeline = pipeline
-
-
-LAST_DAY = "2026-10-06"  # the last of the 6 generated days: held back, then landed as an incremental run
-
-
 @pytest.fixture(scope="module")
-def demo_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """Five days built from scratch, then the sixth day landed and built incrementally.
+def demo_run(generated_run: GeneratedRun) -> GeneratedRun:
+    """Five days built from scratch, then the sixth incrementally (shared: ``tests.generated_run``).
 
     Every test below checks the state after the incremental run, so the incremental path (bronze
     appends of new files only, silver MERGE from the change feed, gold replacing changed dates)
     is what they prove; the last test then compares it with a full refresh.
     """
-    root = tmp_path_factory.mktemp("e2e")
-    # Every table counts as large, so the paths that matter at scale run here: gold recomputing
-    # only the dates a change reached, or replacing only its changed dates.
-    settings = make_settings(root, small_table_bytes=0, narrow_input_bytes=0, narrow_min_days=0)
-    landing = generate_landing(Path(settings.landing), days=6, users=400, seed=11)
-    held_back = root / "held-back"
-    later = [p for p in Path(settings.landing).rglob("*") if p.is_file() and LAST_DAY in p.name]
-    assert len(later) == 2  # that day's events and orders
-    for path in later:
-        (held_back / path.parent.name).mkdir(parents=True, exist_ok=True)
-        path.rename(held_back / path.parent.name / path.name)
-    first = Pipeline(settings, spark).run()
-    assert first.ok, first.failed
-    for path in held_back.rglob("*.*"):
-        path.rename(Path(settings.landing) / path.parent.name / path.name)
-    pipeline = Pipeline(settings, spark)
-    report = pipeline.run()
-    assert report.ok, report.failed
-    return Run(settings, landing, report, pipeline, first)
+    return generated_run
 
 
 def _versions(settings: Settings) -> dict[str, int | None]:
@@ -72,7 +38,7 @@ def _versions(settings: Settings) -> dict[str, int | None]:
     return found
 
 
-def test_gold_daily_kpis_equal_an_independent_reading(spark: SparkSession, demo_run: Run) -> None:
+def test_gold_daily_kpis_equal_an_independent_reading(spark: SparkSession, demo_run: GeneratedRun) -> None:
     expected = independent.daily_kpis(Path(demo_run.settings.landing), demo_run.pipeline.started_at)
     gold = spark.read.format("delta").load(table_path(demo_run.settings, "gold", "daily_kpis")).collect()
     got = {row.date: row.asDict() for row in gold}
@@ -93,7 +59,7 @@ def test_gold_daily_kpis_equal_an_independent_reading(spark: SparkSession, demo_
     assert sum(row["orders"] for row in gold) > 50
 
 
-def test_every_planted_bad_row_is_quarantined_with_its_reason(spark: SparkSession, demo_run: Run) -> None:
+def test_every_planted_bad_row_is_quarantined_with_its_reason(spark: SparkSession, demo_run: GeneratedRun) -> None:
     settings = demo_run.settings
     quarantined = []
     for table in ("events", "order_lines"):
@@ -109,7 +75,7 @@ def test_every_planted_bad_row_is_quarantined_with_its_reason(spark: SparkSessio
             assert any(f'"{fault.key}"' in record for _, _, _, record in quarantined), fault
 
 
-def test_silver_collapses_duplicates_and_keeps_latest_order_line(spark: SparkSession, demo_run: Run) -> None:
+def test_silver_collapses_duplicates_and_keeps_latest_order_line(spark: SparkSession, demo_run: GeneratedRun) -> None:
     events = spark.read.format("delta").load(table_path(demo_run.settings, "silver", "events"))
     assert events.count() == events.select("event_id").distinct().count()
     duplicated = set(demo_run.landing.duplicate_event_ids)
@@ -124,7 +90,7 @@ def test_silver_collapses_duplicates_and_keeps_latest_order_line(spark: SparkSes
         assert kept[0]._ingest_file > "orders/orders_" + kept[0].order_date.isoformat()  # the re-sent, later file
 
 
-def test_row_ledger_balances_for_silver(demo_run: Run) -> None:
+def test_row_ledger_balances_for_silver(demo_run: GeneratedRun) -> None:
     from lakehouse.ops import read_ops
 
     runs = read_ops(demo_run.settings, "pipeline_runs")
@@ -145,7 +111,7 @@ def test_row_ledger_balances_for_silver(demo_run: Run) -> None:
     assert dict(zip(names, rules["unexpected_count"], strict=True)) == Counter(f.reason for f in in_first_run)
 
 
-def test_rerun_on_unchanged_landing_writes_no_new_version(spark: SparkSession, demo_run: Run) -> None:
+def test_rerun_on_unchanged_landing_writes_no_new_version(spark: SparkSession, demo_run: GeneratedRun) -> None:
     before = _versions(demo_run.settings)
     assert {"bronze.events", "silver.events", "gold.daily_kpis", "quarantine.events"} <= set(before)
     report = Pipeline(demo_run.settings, spark).run()
@@ -154,7 +120,7 @@ def test_rerun_on_unchanged_landing_writes_no_new_version(spark: SparkSession, d
     assert _versions(demo_run.settings) == before
 
 
-def test_ingest_log_records_each_file_once_with_checksum(demo_run: Run) -> None:
+def test_ingest_log_records_each_file_once_with_checksum(demo_run: GeneratedRun) -> None:
     from lakehouse.ops import read_ops
 
     log = read_ops(demo_run.settings, "ingest_log")
@@ -166,7 +132,7 @@ def test_ingest_log_records_each_file_once_with_checksum(demo_run: Run) -> None:
     assert (log["size"] > 0).all()
 
 
-def test_quarantine_row_carries_run_and_source(spark: SparkSession, demo_run: Run) -> None:
+def test_quarantine_row_carries_run_and_source(spark: SparkSession, demo_run: GeneratedRun) -> None:
     frame = spark.read.format("delta").load(table_path(demo_run.settings, "quarantine", "events"))
     row = frame.filter("_rule = 'event_ts_in_future'").first()
     assert row is not None
@@ -176,7 +142,7 @@ def test_quarantine_row_carries_run_and_source(spark: SparkSession, demo_run: Ru
     assert row._quarantined_at <= dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def test_incremental_run_replaces_only_the_changed_gold_dates(demo_run: Run) -> None:
+def test_incremental_run_replaces_only_the_changed_gold_dates(demo_run: GeneratedRun) -> None:
     from deltalake import DeltaTable
 
     results = {r.table: r for r in demo_run.report.results}
@@ -189,7 +155,7 @@ def test_incremental_run_replaces_only_the_changed_gold_dates(demo_run: Run) -> 
         assert "DATE'2026-10-01'" not in predicate, (name, predicate)  # untouched by the new day
 
 
-def test_maintenance_compacts_and_the_next_run_still_skips(spark: SparkSession, demo_run: Run) -> None:
+def test_maintenance_compacts_and_the_next_run_still_skips(spark: SparkSession, demo_run: GeneratedRun) -> None:
     from deltalake import DeltaTable
 
     from lakehouse.maintenance import maintain_table, select_tables
@@ -214,7 +180,7 @@ def test_maintenance_compacts_and_the_next_run_still_skips(spark: SparkSession, 
     assert {r.status for r in report.results} == {"skipped"}  # maintenance commits are no watermark
 
 
-def test_backfill_window_rebuilds_identically(spark: SparkSession, demo_run: Run) -> None:
+def test_backfill_window_rebuilds_identically(spark: SparkSession, demo_run: GeneratedRun) -> None:
     """Runs last: a backfill (full rebuild of silver, window replace in gold) gives the same tables."""
     settings = demo_run.settings
 
@@ -265,7 +231,7 @@ def _snapshot(spark: SparkSession, settings: Settings) -> dict[str, list]:
     return tables
 
 
-def test_full_refresh_equals_the_incremental_run_table_by_table(spark: SparkSession, demo_run: Run) -> None:
+def test_full_refresh_equals_the_incremental_run_table_by_table(spark: SparkSession, demo_run: GeneratedRun) -> None:
     """Runs last: five days, then a sixth incrementally, must give exactly what one rebuild gives."""
     incremental = _snapshot(spark, demo_run.settings)
     report = Pipeline(demo_run.settings, spark, full_refresh=True).run()
