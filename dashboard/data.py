@@ -49,20 +49,13 @@ from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from lakehouse import delta_log
+from lakehouse.catalog import load_catalog
 from lakehouse.settings import Settings, is_object_path
 from lakehouse.storage import reader_uri, table_id_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
-# Column each table is filtered on by the sidebar's date range (first one present wins).
-DATE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "gold.daily_kpis": ("date",),
-    "gold.product_daily": ("date",),
-    "gold.category_daily": ("date",),
-    "gold.funnel_daily": ("session_date", "date"),
-    "silver.stock": ("snapshot_date", "date"),
-}
 # Layers whose tables the pipeline builds from declared inputs (the lineage page's graph).
 LINEAGE_LAYERS = ("bronze", "silver", "gold")
 # Key of the commit metadata where the runner records each input's version (runner.WATERMARK_KEY).
@@ -101,6 +94,26 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 EMPTY = pd.DataFrame()
+
+_declared_dates: dict[tuple[object, ...], dict[str, str]] = {}
+_declared_dates_lock = threading.Lock()
+
+
+def date_columns(settings: Settings, table_id: str) -> tuple[str, ...]:
+    """The column the sidebar's date range filters ``table_id`` on, then the older names it may carry.
+
+    The column is the table's declared ``date_column`` (``lakehouse.catalog``; the declarations
+    load without pyspark or Great Expectations), followed by its ALIASES; empty for a table
+    declared without one. The declarations are read once per process and catalog-shaping settings.
+    """
+    key = (settings.kafka_enabled, settings.sources_file)
+    with _declared_dates_lock:
+        if key not in _declared_dates:
+            _declared_dates[key] = {t.id: t.date_column for t in load_catalog(settings) if t.date_column}
+        declared = _declared_dates[key].get(table_id)
+    if declared is None:
+        return ()
+    return (declared, *ALIASES.get(table_id, {}).get(declared, ()))
 
 
 class DataUnavailable(RuntimeError):
@@ -359,6 +372,7 @@ def read_uncached(
             table_uri(settings, table_id),
             _storage_options(settings),
             table_id,
+            date_columns(settings, table_id),
             start,
             end,
             tuple(devices),
@@ -372,13 +386,14 @@ def _scan(
     uri: str,
     storage_options: tuple[tuple[str, str], ...],
     table_id: str,
+    dates: tuple[str, ...],
     start: dt.date | None,
     end: dt.date | None,
     devices: tuple[str, ...],
     columns: tuple[str, ...] | None,
 ) -> pd.DataFrame:
     dataset = _dataset(uri, storage_options)
-    date_column = _first_present(dataset.schema.names, DATE_COLUMNS.get(table_id, ()))
+    date_column = _first_present(dataset.schema.names, dates)
     device_column = DEVICE_COLUMNS.get(table_id)
     expression = _filter_expression(dataset.schema, date_column, start, end, device_column, devices)
     wanted = [c for c in columns if c in dataset.schema.names] if columns else None
@@ -394,14 +409,15 @@ def _load_cached(
     uri: str,
     storage_options: tuple[tuple[str, str], ...],
     table_id: str,
+    dates: tuple[str, ...],
     start: dt.date | None,
     end: dt.date | None,
     devices: tuple[str, ...],
     columns: tuple[str, ...] | None,
 ) -> pd.DataFrame:
     return _per_version(
-        ("scan", uri, storage_options, _version(uri, storage_options), table_id, start, end, devices, columns),
-        lambda: _scan(uri, storage_options, table_id, start, end, devices, columns),
+        ("scan", uri, storage_options, _version(uri, storage_options), table_id, dates, start, end, devices, columns),
+        lambda: _scan(uri, storage_options, table_id, dates, start, end, devices, columns),
     )
 
 
@@ -424,6 +440,7 @@ def load_table(
             table_uri(settings, table_id),
             _storage_options(settings),
             table_id,
+            date_columns(settings, table_id),
             start,
             end,
             tuple(sorted(devices)),
@@ -614,20 +631,20 @@ def lineage(settings: Settings, layers: Sequence[str] = LINEAGE_LAYERS) -> Linea
 
 @_cached
 def _date_range_cached(
-    uri: str, storage_options: tuple[tuple[str, str], ...], table_id: str
+    uri: str, storage_options: tuple[tuple[str, str], ...], table_id: str, dates: tuple[str, ...]
 ) -> tuple[dt.date, dt.date] | None:
     """Smallest and largest date of the table's date column, computed in Arrow (one column read)."""
     return _per_version(
-        ("range", uri, storage_options, _version(uri, storage_options), table_id),
-        lambda: _date_range(uri, storage_options, table_id),
+        ("range", uri, storage_options, _version(uri, storage_options), table_id, dates),
+        lambda: _date_range(uri, storage_options, table_id, dates),
     )
 
 
 def _date_range(
-    uri: str, storage_options: tuple[tuple[str, str], ...], table_id: str
+    uri: str, storage_options: tuple[tuple[str, str], ...], table_id: str, dates: tuple[str, ...]
 ) -> tuple[dt.date, dt.date] | None:
     dataset = _dataset(uri, storage_options)
-    column = _first_present(dataset.schema.names, DATE_COLUMNS[table_id])
+    column = _first_present(dataset.schema.names, dates)
     if column is None:
         return None
     try:
@@ -653,7 +670,8 @@ def date_bounds(settings: Settings) -> tuple[dt.date, dt.date] | None:
     ranges = []
     for table_id in ("gold.daily_kpis", "gold.product_daily", "gold.funnel_daily"):
         try:
-            found = _date_range_cached(settings, table_uri(settings, table_id), _storage_options(settings), table_id)
+            uri, options = table_uri(settings, table_id), _storage_options(settings)
+            found = _date_range_cached(settings, uri, options, table_id, date_columns(settings, table_id))
         except _Missing:
             continue
         if found is not None:
@@ -701,7 +719,7 @@ def top_products(settings: Settings, start: dt.date, end: dt.date, limit: int = 
     daily = table_info(settings, "gold.product_daily")
     if daily is None:
         return EMPTY.copy()
-    date_col = _first_present(daily.columns, DATE_COLUMNS["gold.product_daily"])
+    date_col = _first_present(daily.columns, date_columns(settings, "gold.product_daily"))
     product_col = daily.column("product_id")
     if date_col is None or product_col is None:
         return EMPTY.copy()
@@ -751,7 +769,7 @@ def stock_cover(settings: Settings, as_of: dt.date, window_days: int = 7) -> pd.
     stock = table_info(settings, "silver.stock")
     if stock is None:
         return EMPTY.copy()
-    date_col = _first_present(stock.columns, DATE_COLUMNS["silver.stock"])
+    date_col = _first_present(stock.columns, date_columns(settings, "silver.stock"))
     on_hand = stock.column("on_hand")
     if date_col is None or on_hand is None or "product_id" not in stock.columns:
         return EMPTY.copy()
@@ -761,7 +779,7 @@ def stock_cover(settings: Settings, as_of: dt.date, window_days: int = 7) -> pd.
     sales_cte = "sales AS (SELECT NULL::VARCHAR AS product_id, 0 AS units WHERE false)"
     daily = table_info(settings, "gold.product_daily")
     if daily is not None and daily.column("units_sold") and daily.column("product_id"):
-        daily_date = _first_present(daily.columns, DATE_COLUMNS["gold.product_daily"])
+        daily_date = _first_present(daily.columns, date_columns(settings, "gold.product_daily"))
         tables["pd"] = "gold.product_daily"
         sales_cte = f"""sales AS (
             SELECT CAST({_quoted(daily.column("product_id") or "product_id")} AS VARCHAR) AS product_id,

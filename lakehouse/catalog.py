@@ -90,7 +90,8 @@ class TableDef:
     keys: tuple[str, ...] = ()
     partition_by: tuple[str, ...] = ()
     # Each row's date (a gold table's grain date). An overwritten table's backfill replaces only
-    # its window; a gold build narrowing on this table reads the span of its dates from the log.
+    # its window; a gold build narrowing on this table reads the span of its dates from the log;
+    # the dashboard's sidebar filters the table's rows on it.
     date_column: str | None = None
     write: WriteMode = "overwrite"
     merge_condition: str | None = None

@@ -74,6 +74,8 @@ def declare(settings: Settings) -> list[TableDef]:
             keys=("snapshot_date", "product_id", "warehouse"),
             grain="One row per (snapshot_date, product_id, warehouse).",
             schema="silver.stock:SCHEMA",
+            # The dashboard's date filter; a MERGEd table, so the runner replaces no dates by it.
+            date_column="snapshot_date",
             description="Inventory snapshots, on_hand and reorder_point as whole numbers; the latest ingested wins.",
         ),
         cleaned(

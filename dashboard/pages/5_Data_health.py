@@ -2,8 +2,8 @@
 
 Reads ops.pipeline_runs, ops.quality_results and the quarantine tables; versions
 and freshness come from each table's Delta log (no data scan). The list of tables
-is the one the runner reports in ops.pipeline_runs, so it follows the catalog
-without importing it.
+is the one the runner reports in ops.pipeline_runs; before any run, the silver and gold
+tables of the declarations (``lakehouse.catalog``, which loads without pyspark).
 """
 
 from __future__ import annotations
@@ -15,21 +15,11 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from dashboard.summaries import age_text, check_summary, failed_checks, latest_runs, quarantine_counts
+from lakehouse.catalog import load_catalog
 from lakehouse.storage import quarantine_id
 
 RUNS, RESULTS = "ops.pipeline_runs", "ops.quality_results"
 OPS_TABLES = (RUNS, RESULTS, "ops.ingest_log")
-# used until the runner has recorded a run (the tables the dashboard reads)
-FALLBACK_TABLES = (
-    "silver.events",
-    "silver.order_lines",
-    "gold.daily_kpis",
-    "gold.product_daily",
-    "gold.category_daily",
-    "gold.funnel_daily",
-    "gold.experiment_results",
-    "gold.retention_cohorts",
-)
 
 ctx = ui.setup("Data health", ":material/health_and_safety:")
 
@@ -40,7 +30,10 @@ with ui.guard():
         ui.empty_state(ctx.settings, [RUNS, RESULTS])
         st.stop()
 
-    built = sorted(runs["table"].dropna().unique()) if "table" in runs.columns else list(FALLBACK_TABLES)
+    if "table" in runs.columns:
+        built = sorted(runs["table"].dropna().unique())
+    else:  # no run recorded yet: the declared silver and gold tables
+        built = sorted(t.id for t in load_catalog(ctx.settings) if t.layer in ("silver", "gold"))
     silver = [t.split(".", 1)[1] for t in built if t.startswith("silver.")]
     quarantine_ids = [quarantine_id(name) for name in silver]
     quarantined = quarantine_counts(

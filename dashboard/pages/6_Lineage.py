@@ -2,10 +2,9 @@
 
 Every build the runner writes carries, in its commit metadata, the version of each input it
 read (``{"inputs": {"silver.events": 3, ...}}``), so the graph is read from the Delta logs with
-delta-rs (see ``data.lineage``): no table declarations are imported, hence neither pyspark nor
-Great Expectations (the catalog's modules need both; importing them took seconds). The graph
-is what was built, with the input versions each table was built from; a declared table the
-pipeline never wrote does not appear until its first build.
+delta-rs (see ``data.lineage``), without pyspark or Great Expectations. The graph is what was
+built, with the input versions each table was built from, rather than what is declared: a
+declared table the pipeline never wrote does not appear until its first build.
 """
 
 from __future__ import annotations

@@ -33,6 +33,15 @@ def test_date_range_is_pushed_into_the_scan(settings: Settings) -> None:
     assert frame.sort_values("date")["revenue"].iloc[0] == pytest.approx(1040.25)
 
 
+def test_date_filter_columns_come_from_the_declarations(settings: Settings) -> None:
+    # The declared date_column first, then the older names ALIASES allows for it.
+    assert data.date_columns(settings, "gold.daily_kpis") == ("date",)
+    assert data.date_columns(settings, "gold.funnel_daily") == ("session_date", "date")
+    assert data.date_columns(settings, "silver.stock") == ("snapshot_date",)
+    assert data.date_columns(settings, "gold.fct_user") == ()  # one row per user: no date to filter on
+    assert data.date_columns(settings, "ops.pipeline_runs") == ()  # not a declared table
+
+
 def test_device_filter_applies_to_the_funnel_only(settings: Settings) -> None:
     funnel = data.load_table(settings, "gold.funnel_daily", devices=["mobile"])
     assert set(funnel["device"]) == {"mobile"}

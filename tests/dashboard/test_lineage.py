@@ -42,7 +42,7 @@ print(json.dumps({
     "warnings": [w.value for w in at.warning],
     "metrics": {m.label: m.value for m in at.metric},
     "edges": edges,
-    "imported": sorted(m for m in ("pyspark", "great_expectations", "delta", "lakehouse.catalog") if m in sys.modules),
+    "imported": sorted(m for m in ("pyspark", "great_expectations", "delta") if m in sys.modules),
 }))
 """
 
