@@ -365,11 +365,12 @@ def _reuse(settings: Settings, proc: str, ready: Callable[[], bool], timeout: fl
 # --------------------------------------------------------------------------- installs
 
 
-def install_minio(settings: Settings) -> Path:
+def install_minio(settings: Settings, *, low_priority: bool = False) -> Path:
     """The MinIO server binary: ``minio`` on PATH, else built once into ``services_dir/bin``.
 
     Building from source is the one way that works offline-after-first-use on Debian
     without Docker; it takes about 3 minutes on 2 cores, so an existing binary is reused.
+    ``low_priority`` builds under ``nice`` (when present), for a build that runs beside other work.
     """
     found = shutil.which("minio")
     if found:
@@ -381,8 +382,9 @@ def install_minio(settings: Settings) -> Path:
     go = _require_tool("go", "build the MinIO server (or put a `minio` server binary on PATH)")
     bin_dir.mkdir(parents=True, exist_ok=True)
     log.info("building MinIO %s into %s (about 3 minutes)", MINIO_VERSION, bin_dir)
+    nice = shutil.which("nice") if low_priority else None
     result = subprocess.run(
-        [go, "install", f"{MINIO_MODULE}@{MINIO_VERSION}"],
+        [*([nice, "-n", "10"] if nice else []), go, "install", f"{MINIO_MODULE}@{MINIO_VERSION}"],
         env=_child_env({"GOBIN": str(bin_dir)}),
         capture_output=True,
         text=True,

@@ -21,8 +21,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # Tests write landing files and run at once: no settle time (children inherit it too).
 os.environ.setdefault("LAKEHOUSE_LANDING_SETTLE_SECONDS", "0")
 
-# The generated run shared by the end-to-end and all-tables tests (built once per session).
-pytest_plugins = ("tests.generated_run",)
+# The generated run shared by the end-to-end and all-tables tests (built once per session), and
+# the services' installs started in the background once the tests are collected.
+pytest_plugins = ("tests.generated_run", "tests.service_installs")
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:

@@ -24,6 +24,7 @@ from devtools import services
 from lakehouse import reports
 from lakehouse.quality import QualityGate, critical
 from lakehouse.settings import Settings
+from tests import service_installs
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.services
@@ -42,6 +43,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def minio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+    service_installs.installed("minio")  # started in the background after collection
     binary = services.install_minio(Settings(_env_file=None))  # type: ignore[call-arg]
     data = tmp_path_factory.mktemp("minio-data")
     port, user, password = _free_port(), "docs-test", secrets.token_urlsafe(12)

@@ -1,7 +1,8 @@
 """Session fixtures that start the real local services once for all service tests.
 
 Binaries and jars stay in the real cache (``settings.services_dir``) so the 3-minute MinIO
-build happens once per machine, not once per run; service *data* goes to a per-session
+build happens once per machine, not once per run (and starts in the background as soon as the
+tests are collected: ``tests/service_installs.py``); service *data* goes to a per-session
 temporary folder so tests never see, or leave behind, a developer's buckets and topics.
 Each fixture stops only what it started, and refuses to run over services a developer
 started with ``lakehouse up`` or over foreign processes holding the ports.
@@ -18,6 +19,7 @@ import pytest
 from devtools import services
 from devtools.services import ServiceStatus
 from lakehouse.settings import Settings
+from tests import service_installs
 
 PROCS_OF = {"minio": ["minio"], "kafka": ["kafka"], "prefect": ["prefect"], "spark": ["spark-master", "spark-worker"]}
 
@@ -67,6 +69,7 @@ def _assert_stopped(settings: Settings, name: str) -> None:
 @pytest.fixture(scope="session")
 def minio_server(service_settings: Settings, service_data: Path) -> Iterator[ServiceStatus]:
     _preflight(service_settings, "minio")
+    service_installs.installed("minio")  # started in the background after collection
     services.install_minio(service_settings)
     try:
         yield services.start_minio(service_settings, data_dir=service_data / "minio")
@@ -77,6 +80,7 @@ def minio_server(service_settings: Settings, service_data: Path) -> Iterator[Ser
 @pytest.fixture(scope="session")
 def kafka_broker(service_settings: Settings, service_data: Path) -> Iterator[ServiceStatus]:
     _preflight(service_settings, "kafka")
+    service_installs.installed("kafka")  # started in the background after collection
     services.install_kafka(service_settings)
     try:
         yield services.start_kafka(service_settings, data_dir=service_data / "kafka")
