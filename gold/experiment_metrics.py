@@ -1,8 +1,9 @@
 """gold.experiment_metrics — one row per (experiment, treatment variant, metric): the decision table.
 
 Computed on the driver from gold.experiment_daily (a few rows per experiment and day) by
-``transforms.experiment_report``: fixed-horizon and CUPED comparisons, Holm-adjusted p-values,
-always-valid p-values and confidence sequences, MDE, guardrails, SRM and the verdict.
+``transforms.experiment_report``: fixed-horizon and CUPED comparisons, adjusted p-values (Holm, or
+Benjamini-Hochberg with ``LAKEHOUSE_EXPERIMENT_CORRECTION=bh``), always-valid p-values and
+confidence sequences, MDE, guardrails, SRM and the verdict.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def analysis(context: BuildContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(metrics, sequential) frames of every experiment, from the pinned daily sums."""
     daily = context.read("gold.experiment_daily").toPandas()
     experiments = context.read("silver.experiments").select("experiment_id", "variants", "allocation").toPandas()
-    return experiment_analysis(daily, experiments)
+    return experiment_analysis(daily, experiments, correction=context.settings.experiment_correction)
 
 
 def build(context: BuildContext) -> TableOutput:

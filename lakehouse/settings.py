@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -117,6 +117,13 @@ class Settings(BaseSettings):
         "also span at least this many days: a day's change is then a small part of it.",
     )
     late_event_tolerance_hours: int = Field(24, description="Events further ahead of ingestion are quarantined.")
+    experiment_correction: Literal["holm", "bh"] = Field(
+        "holm",
+        description="Multiple-comparison correction of gold.experiment_metrics.adjusted_p_value over an "
+        "experiment's goal and secondary metrics x treatment variants: holm (family-wise error rate) or bh "
+        "(Benjamini-Hochberg, false discovery rate). Applies from the table's next build (--full-refresh to "
+        "rebuild it at once).",
+    )
     freshness_warn_hours: float = 48.0
     volume_warn_ratio: float = 0.5
     volume_window: int = Field(

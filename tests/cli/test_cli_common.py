@@ -65,6 +65,16 @@ def test_a_bad_setting_names_the_setting(monkeypatch: pytest.MonkeyPatch, tmp_pa
         cli_common.load()
 
 
+def test_the_experiment_correction_is_holm_or_bh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LAKEHOUSE_ENV_FILE", str(tmp_path / "absent.env"))
+    assert cli_common.load().experiment_correction == "holm"
+    monkeypatch.setenv("LAKEHOUSE_EXPERIMENT_CORRECTION", "bh")
+    assert cli_common.load().experiment_correction == "bh"
+    monkeypatch.setenv("LAKEHOUSE_EXPERIMENT_CORRECTION", "bonferroni")
+    with pytest.raises(SettingsError, match=r"^invalid setting experiment_correction: "):
+        cli_common.load()
+
+
 def test_a_validation_error_is_reported_as_a_setting() -> None:
     from lakehouse.settings import Settings
 
