@@ -16,7 +16,7 @@ from devtools.generate import GenerationSummary, generate_landing
 from lakehouse.model import RunReport
 from lakehouse.runner import Pipeline
 from lakehouse.settings import Settings
-from lakehouse.storage import table_path
+from lakehouse.storage import table_id_path
 from tests.conftest import make_settings
 
 LAST_DAY = "2026-10-06"  # the last of the 6 generated days: held back, then landed as an incremental run
@@ -42,8 +42,7 @@ class GeneratedRun:
         self.pipeline = pipeline
 
     def table(self, table_id: str) -> DataFrame:
-        layer, name = table_id.split(".")
-        return self.spark.read.format("delta").load(table_path(self.settings, layer, name))
+        return self.spark.read.format("delta").load(table_id_path(self.settings, table_id))
 
 
 def build_generated_run(spark: SparkSession, root: Path) -> GeneratedRun:

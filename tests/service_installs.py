@@ -4,8 +4,9 @@ The MinIO server is built from source (``go install``, two to three minutes on a
 and the Kafka broker's jars are resolved by Maven; both happen once per machine, on first use.
 Their first user used to wait for them in its setup, a third of the way into the suite. Once
 the tests are collected, the installs the selected tests need start in one background thread,
-so the downloads overlap the Spark tests that run first; a fixture then waits for the install
-(:func:`installed`) and gets its error, if it failed, as it would have from installing itself.
+so the downloads overlap the Spark tests that run first; a fixture then asks :func:`install`,
+which waits for that background install and returns what it installed (or raises its error, as
+installing in the fixture itself would have).
 """
 
 from __future__ import annotations
@@ -45,8 +46,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     pool.shutdown(wait=False)
 
 
-def installed(name: str) -> None:
-    """Wait for the background install of ``name``, if one was started; raise its error if it failed."""
+def install(name: str, settings: Settings) -> Path:
+    """``name`` installed for ``settings``: after the background install, if one was started (its error raises here).
+
+    The install functions return at once when their binary or jars are already in place.
+    """
     future = _pending.get(name)
     if future is not None:
         future.result()
+    return INSTALLS[name](settings)

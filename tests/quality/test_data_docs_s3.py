@@ -43,8 +43,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def minio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
-    service_installs.installed("minio")  # started in the background after collection
-    binary = services.install_minio(Settings(_env_file=None))  # type: ignore[call-arg]
+    # Started in the background after collection; the default cache, as the service fixtures use.
+    binary = service_installs.install("minio", Settings(_env_file=None))  # type: ignore[call-arg]
     data = tmp_path_factory.mktemp("minio-data")
     port, user, password = _free_port(), "docs-test", secrets.token_urlsafe(12)
     process = subprocess.Popen(

@@ -69,8 +69,7 @@ def _assert_stopped(settings: Settings, name: str) -> None:
 @pytest.fixture(scope="session")
 def minio_server(service_settings: Settings, service_data: Path) -> Iterator[ServiceStatus]:
     _preflight(service_settings, "minio")
-    service_installs.installed("minio")  # started in the background after collection
-    services.install_minio(service_settings)
+    service_installs.install("minio", service_settings)  # started in the background after collection
     try:
         yield services.start_minio(service_settings, data_dir=service_data / "minio")
     finally:
@@ -80,8 +79,7 @@ def minio_server(service_settings: Settings, service_data: Path) -> Iterator[Ser
 @pytest.fixture(scope="session")
 def kafka_broker(service_settings: Settings, service_data: Path) -> Iterator[ServiceStatus]:
     _preflight(service_settings, "kafka")
-    service_installs.installed("kafka")  # started in the background after collection
-    services.install_kafka(service_settings)
+    service_installs.install("kafka", service_settings)  # started in the background after collection
     try:
         yield services.start_kafka(service_settings, data_dir=service_data / "kafka")
     finally:
