@@ -62,6 +62,15 @@ class Settings(BaseSettings):
         "batches (the demo: 68 s instead of 79 s), slower from about 1e6 events on (98.6 s -> 118 s). "
         "`lakehouse demo` turns it on unless set.",
     )
+    spark_gc: Literal["parallel", "g1"] = Field(
+        "parallel",
+        description="The driver JVM's garbage collector: parallel (more throughput for a batch) or g1.",
+    )
+    spark_class_archive: bool = Field(
+        True,
+        description="Map Spark's classes from a class-data-sharing archive in cache_dir (recorded by the "
+        "first start) instead of loading them from jars at every start.",
+    )
 
     s3_endpoint: str = "http://127.0.0.1:9000"
     s3_access_key: SecretStr | None = None

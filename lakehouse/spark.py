@@ -18,8 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pyspark
 from pyspark.sql import SparkSession
 
+from lakehouse import jvm_archive
 from lakehouse.settings import Settings
 
 DELTA_PACKAGE = "io.delta:delta-spark_4.2_2.13:4.4.0"
@@ -58,6 +60,9 @@ def _s3a_conf(settings: Settings) -> dict[str, str]:
 # which Spark fills within a minute (the JVM then fails with "Out of space in CodeCache"), so
 # the cache is sized as in the default tiered mode.
 QUICK_JIT = " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m"
+# The driver JVM's collector. A batch wants throughput, not short pauses: the parallel collector
+# spends less of the run collecting than G1, the JVM's default (docs/benchmarks.md).
+GARBAGE_COLLECTORS = {"parallel": " -XX:+UseParallelGC", "g1": " -XX:+UseG1GC"}
 
 
 def spark_conf(settings: Settings, with_kafka: bool = False) -> dict[str, str]:
@@ -102,7 +107,9 @@ def spark_conf(settings: Settings, with_kafka: bool = False) -> dict[str, str]:
         # demo's silver.events build). The JDK's case mapping gives the same result for the
         # contract's enums (event type, device, order status), which are ASCII words.
         "spark.sql.icu.caseMappings.enabled": "false",
-        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC" + (QUICK_JIT if settings.spark_quick_jit else ""),
+        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC"
+        + (QUICK_JIT if settings.spark_quick_jit else "")
+        + GARBAGE_COLLECTORS[settings.spark_gc],
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         # Executors of a standalone worker start `python3` from the worker's PATH unless told
         # otherwise, which lacks this venv's packages (and may be another Python version).
@@ -132,13 +139,16 @@ def create_spark_session(settings: Settings, with_kafka: bool = False) -> SparkS
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     settings.ivy_dir.mkdir(parents=True, exist_ok=True)
-    builder = SparkSession.builder
-    conf = spark_conf(settings, with_kafka)
-    for key, value in conf.items():
-        builder = builder.config(key, value)
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    conf = spark_conf(settings, with_kafka)
+    archive = _class_archive(settings, conf)
+    if archive is not None:
+        conf["spark.driver.extraJavaOptions"] += jvm_archive.driver_java_options(archive)
+    builder = SparkSession.builder
+    for key, value in conf.items():
+        builder = builder.config(key, value)
     missing = missing_jars(settings, with_kafka) if "spark.jars.packages" in conf else []
     if missing:
         print(
@@ -149,9 +159,19 @@ def create_spark_session(settings: Settings, with_kafka: bool = False) -> SparkS
     with _jvm_console_to(jvm_log_path(settings)):
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    if archive is not None:
+        jvm_archive.note_recorder(archive, int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()))  # type: ignore[union-attr]
     if "spark.jars.packages" in conf:
         _record_resolved_jars(settings, with_kafka, spark.sparkContext.getConf().get("spark.jars") or "")
     return spark
+
+
+def _class_archive(settings: Settings, conf: dict[str, str]) -> jvm_archive.ArchivePaths | None:
+    """The driver's class-data-sharing archive for this Spark installation and jar set (see lakehouse.jvm_archive)."""
+    if not settings.spark_class_archive:
+        return None
+    jars = conf.get("spark.jars") or conf.get("spark.jars.packages", "")
+    return jvm_archive.archive_paths(settings, [os.path.dirname(pyspark.__file__), *jars.split(",")])
 
 
 def _resolution_record(settings: Settings, with_kafka: bool) -> Path:
