@@ -6,11 +6,10 @@ without a row or without a category go to ``unknown`` (see ``transforms.category
 
 from __future__ import annotations
 
-from lakehouse.model import TableOutput
-from lakehouse.runner import BuildContext
+from lakehouse.model import InputFrames, TableOutput
 from transforms.category_daily import category_daily
 
 
-def build(context: BuildContext) -> TableOutput:
-    frame = category_daily(context.read("silver.order_lines"), context.read("silver.products"))
-    return TableOutput(data=context.cache(frame.coalesce(1)))
+def build(inputs: InputFrames) -> TableOutput:
+    frame = category_daily(inputs["silver.order_lines"], inputs["silver.products"])
+    return TableOutput(data=frame.coalesce(1))

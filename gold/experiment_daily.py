@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pyspark.sql import types as T
 
-from lakehouse.model import TableOutput
-from lakehouse.runner import BuildContext
+from lakehouse.model import InputFrames, TableOutput
 from transforms.experiment_metrics import SUM_COLUMNS, daily_sums, user_metrics
 
 SCHEMA = T.StructType(
@@ -25,11 +24,11 @@ SCHEMA = T.StructType(
 )
 
 
-def build(context: BuildContext) -> TableOutput:
+def build(inputs: InputFrames) -> TableOutput:
     users = user_metrics(
-        context.read("silver.experiment_exposures"),
-        context.read("silver.experiments"),
-        context.read("silver.events"),
-        context.read("silver.order_lines"),
+        inputs["silver.experiment_exposures"],
+        inputs["silver.experiments"],
+        inputs["silver.events"],
+        inputs["silver.order_lines"],
     )
-    return TableOutput(data=context.cache(daily_sums(users).coalesce(1)))
+    return TableOutput(data=daily_sums(users).coalesce(1))

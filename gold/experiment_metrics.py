@@ -12,9 +12,8 @@ import pandas as pd
 from pyspark.sql import types as T
 
 from gold.driver_rows import rows_for_spark
-from lakehouse.model import TableOutput
-from lakehouse.runner import BuildContext
-from transforms.experiment_report import METRIC_NUMBERS, experiment_analysis
+from lakehouse.model import InputFrames, TableOutput
+from transforms.experiment_report import METRIC_NUMBERS, Correction, experiment_analysis
 
 SCHEMA = T.StructType(
     [
@@ -34,14 +33,15 @@ SCHEMA = T.StructType(
 )
 
 
-def analysis(context: BuildContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+def analysis(inputs: InputFrames, correction: Correction = "holm") -> tuple[pd.DataFrame, pd.DataFrame]:
     """(metrics, sequential) frames of every experiment, from the pinned daily sums."""
-    daily = context.read("gold.experiment_daily").toPandas()
-    experiments = context.read("silver.experiments").select("experiment_id", "variants", "allocation").toPandas()
-    return experiment_analysis(daily, experiments, correction=context.settings.experiment_correction)
+    daily = inputs["gold.experiment_daily"].toPandas()
+    experiments = inputs["silver.experiments"].select("experiment_id", "variants", "allocation").toPandas()
+    return experiment_analysis(daily, experiments, correction=correction)
 
 
-def build(context: BuildContext) -> TableOutput:
-    metrics, _sequential = analysis(context)
-    frame = context.spark.createDataFrame(rows_for_spark(metrics, SCHEMA), SCHEMA)
-    return TableOutput(data=context.cache(frame.coalesce(1)))
+def build(inputs: InputFrames, correction: Correction) -> TableOutput:
+    """The decision table; ``correction`` is the declaration's (``LAKEHOUSE_EXPERIMENT_CORRECTION``)."""
+    metrics, _sequential = analysis(inputs, correction)
+    frame = inputs["silver.experiments"].sparkSession.createDataFrame(rows_for_spark(metrics, SCHEMA), SCHEMA)
+    return TableOutput(data=frame.coalesce(1))

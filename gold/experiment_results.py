@@ -14,8 +14,7 @@ import pandas as pd
 from pyspark.sql import types as T
 
 from gold import driver_rows
-from lakehouse.model import TableOutput
-from lakehouse.runner import BuildContext
+from lakehouse.model import InputFrames, TableOutput
 from transforms.experiments import exposed_user_outcomes, variant_summary
 from transforms.stats import experiment_statistics
 
@@ -53,15 +52,15 @@ def rows_for_spark(results: pd.DataFrame) -> list[tuple]:
     return driver_rows.rows_for_spark(framed, SCHEMA)
 
 
-def build(context: BuildContext) -> TableOutput:
-    experiments = context.read("silver.experiments")
+def build(inputs: InputFrames) -> TableOutput:
+    experiments = inputs["silver.experiments"]
     outcomes = exposed_user_outcomes(
-        context.read("silver.experiment_exposures"),
+        inputs["silver.experiment_exposures"],
         experiments,
-        context.read("silver.events"),
-        context.read("silver.order_lines"),
+        inputs["silver.events"],
+        inputs["silver.order_lines"],
     )
     summary = variant_summary(outcomes, experiments).toPandas()
     results = experiment_statistics(summary)
-    frame = context.spark.createDataFrame(rows_for_spark(results), SCHEMA)
-    return TableOutput(data=context.cache(frame.coalesce(1)))
+    frame = experiments.sparkSession.createDataFrame(rows_for_spark(results), SCHEMA)
+    return TableOutput(data=frame.coalesce(1))

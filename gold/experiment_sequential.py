@@ -11,8 +11,7 @@ from pyspark.sql import types as T
 
 from gold.driver_rows import rows_for_spark
 from gold.experiment_metrics import analysis
-from lakehouse.model import TableOutput
-from lakehouse.runner import BuildContext
+from lakehouse.model import InputFrames, TableOutput
 from transforms.experiment_report import SEQUENTIAL_NUMBERS
 
 SCHEMA = T.StructType(
@@ -27,7 +26,7 @@ SCHEMA = T.StructType(
 )
 
 
-def build(context: BuildContext) -> TableOutput:
-    _metrics, sequential = analysis(context)
-    frame = context.spark.createDataFrame(rows_for_spark(sequential, SCHEMA), SCHEMA)
-    return TableOutput(data=context.cache(frame.coalesce(1)))
+def build(inputs: InputFrames) -> TableOutput:
+    _metrics, sequential = analysis(inputs)  # the sequential path does not depend on the correction
+    frame = inputs["silver.experiments"].sparkSession.createDataFrame(rows_for_spark(sequential, SCHEMA), SCHEMA)
+    return TableOutput(data=frame.coalesce(1))

@@ -6,11 +6,9 @@ transforms.sessions whose first event is the user's (see ``transforms.fct_user``
 
 from __future__ import annotations
 
-from lakehouse.model import TableOutput
-from lakehouse.runner import BuildContext
+from lakehouse.model import InputFrames, TableOutput
 from transforms.fct_user import fct_user
 
 
-def build(context: BuildContext) -> TableOutput:
-    frame = fct_user(context.read("silver.events"), context.read("silver.order_lines"))
-    return TableOutput(data=context.cache(frame))
+def build(inputs: InputFrames) -> TableOutput:
+    return TableOutput(data=fct_user(inputs["silver.events"], inputs["silver.order_lines"]))

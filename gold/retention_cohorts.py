@@ -6,11 +6,9 @@ with 0 active customers (see ``transforms.retention_cohorts``).
 
 from __future__ import annotations
 
-from lakehouse.model import TableOutput
-from lakehouse.runner import BuildContext
+from lakehouse.model import InputFrames, TableOutput
 from transforms.retention_cohorts import retention_cohorts
 
 
-def build(context: BuildContext) -> TableOutput:
-    frame = retention_cohorts(context.read("silver.order_lines"))
-    return TableOutput(data=context.cache(frame.coalesce(1)))
+def build(inputs: InputFrames) -> TableOutput:
+    return TableOutput(data=retention_cohorts(inputs["silver.order_lines"]).coalesce(1))

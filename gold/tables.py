@@ -7,7 +7,7 @@ runner builds, gates or checks the table (``lakehouse.catalog.resolve``).
 
 from __future__ import annotations
 
-from lakehouse.catalog import TableDef
+from lakehouse.catalog import TableDef, bound
 from lakehouse.settings import Settings
 
 
@@ -42,6 +42,7 @@ def declare(settings: Settings) -> list[TableDef]:
             name="category_daily",
             grain="One row per (date, category) with at least one sale line.",
             build="gold.category_daily:build",
+            receives="frames",
             inputs=("silver.order_lines", "silver.products"),
             date_column="date",
             keys=("date", "category"),
@@ -54,6 +55,7 @@ def declare(settings: Settings) -> list[TableDef]:
             name="fct_user",
             grain="One row per user_id.",
             build="gold.fct_user:build",
+            receives="frames",
             inputs=("silver.events", "silver.order_lines"),
             keys=("user_id",),
             write="overwrite",
@@ -65,6 +67,7 @@ def declare(settings: Settings) -> list[TableDef]:
             name="retention_cohorts",
             grain="One row per (cohort_month, month_offset).",
             build="gold.retention_cohorts:build",
+            receives="frames",
             inputs=("silver.order_lines",),
             keys=("cohort_month", "month_offset"),
             write="overwrite",
@@ -88,6 +91,7 @@ def declare(settings: Settings) -> list[TableDef]:
             name="experiment_results",
             grain="One row per (experiment_id, variant).",
             build="gold.experiment_results:build",
+            receives="frames",
             inputs=("silver.experiment_exposures", "silver.experiments", "silver.events", "silver.order_lines"),
             keys=("experiment_id", "variant"),
             write="overwrite",
@@ -102,6 +106,7 @@ def declare(settings: Settings) -> list[TableDef]:
             name="experiment_daily",
             grain="One row per (experiment_id, variant, metric, date) with exposed users; date = first exposure date.",
             build="gold.experiment_daily:build",
+            receives="frames",
             inputs=("silver.experiment_exposures", "silver.experiments", "silver.events", "silver.order_lines"),
             keys=("experiment_id", "variant", "metric", "date"),
             date_column="date",
@@ -116,7 +121,8 @@ def declare(settings: Settings) -> list[TableDef]:
             layer="gold",
             name="experiment_metrics",
             grain="One row per (experiment_id, variant, metric) for every treatment variant.",
-            build="gold.experiment_metrics:build",
+            build=bound("gold.experiment_metrics:build", correction=settings.experiment_correction),
+            receives="frames",
             inputs=("gold.experiment_daily", "silver.experiments"),
             keys=("experiment_id", "variant", "metric"),
             write="overwrite",
@@ -129,6 +135,7 @@ def declare(settings: Settings) -> list[TableDef]:
             name="experiment_sequential",
             grain="One row per (experiment_id, variant, metric, date): a daily look at a mean metric.",
             build="gold.experiment_sequential:build",
+            receives="frames",
             inputs=("gold.experiment_daily", "silver.experiments"),
             keys=("experiment_id", "variant", "metric", "date"),
             date_column="date",

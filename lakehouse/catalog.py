@@ -78,11 +78,16 @@ class TableDef:
     layer: Layer
     name: str
     grain: str
-    # Called with the run's ``lakehouse.runner.BuildContext`` (not imported here: the runner
-    # imports the catalog, and a declaration must load without the engine). A "module:function"
-    # reference or a :class:`Bound` keeps Spark out of the declaration; see :meth:`build_function`.
+    # Called with what ``receives`` says. A "module:function" reference or a :class:`Bound`
+    # keeps Spark out of the declaration; see :meth:`build_function`.
     build: Callable[[Any], TableOutput] | str
     inputs: tuple[str, ...] = ()
+    # "frames": the build gets its declared inputs as DataFrames (a ``Mapping`` from input id to
+    # the input at the version this run pinned, ``lakehouse.model.InputFrames``): a function of
+    # frames that a test calls with frames of its own. "context": the runner's
+    # ``lakehouse.runner.BuildContext``, for builds that read only what changed since their last
+    # run (silver's cleaning, narrowed gold) or read sources (bronze).
+    receives: Literal["frames", "context"] = "context"
     # Tables a check of this one reads (``BuildContext.read_reference``) but the build does not:
     # built before it in the same run when both run, without being inputs (their changes trigger
     # no rebuild, and their failure blocks nothing here).
@@ -143,6 +148,8 @@ class Catalog:
             unknown = [name for name in table.inputs if name not in by_id]
             if unknown:
                 raise CatalogError(f"{table.id} reads undeclared tables {unknown}")
+            if table.receives == "frames" and not table.inputs:
+                raise CatalogError(f"{table.id} receives its inputs as frames but declares none")
         try:
             TopologicalSorter({t.id: set(t.inputs) for t in tables}).prepare()
         except CycleError as exc:

@@ -7,6 +7,7 @@ them: no cycle. Importing this module loads neither Spark nor Great Expectations
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,11 @@ if TYPE_CHECKING:
 
     from lakehouse.ops import IngestRecord
     from lakehouse.quality import Check, CheckResult, GateFailed
+
+
+# What a build declared with ``receives="frames"`` is called with: each declared input id -> that
+# input as a DataFrame (the runner's are read at the versions the run pinned, on first use).
+InputFrames = Mapping[str, "DataFrame"]
 
 
 @dataclass

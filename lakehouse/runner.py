@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -178,6 +178,30 @@ class BuildContext:
         self._cached.clear()
 
 
+class PinnedInputs(Mapping[str, DataFrame]):
+    """A table's declared inputs as frames at the versions this run pinned, each read on first use.
+
+    What the runner hands a build declared with ``receives="frames"`` (``lakehouse.model.InputFrames``).
+    """
+
+    def __init__(self, context: BuildContext) -> None:
+        self._context = context
+        self._frames: dict[str, DataFrame] = {}
+
+    def __getitem__(self, table_id: str) -> DataFrame:
+        if table_id not in self._context.table.inputs:
+            raise KeyError(f"{self._context.table.id} does not declare {table_id} as an input")
+        if table_id not in self._frames:
+            self._frames[table_id] = self._context.read(table_id)
+        return self._frames[table_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._context.table.inputs)
+
+    def __len__(self) -> int:
+        return len(self._context.table.inputs)
+
+
 class Pipeline:
     """One run over the catalog. Flows call :meth:`run_table` per table; the CLI calls :meth:`run`."""
 
@@ -333,7 +357,8 @@ class Pipeline:
         context = BuildContext(self, table, versions, watermarks)
         clock = _Stopwatch()
         try:
-            output = table.build_function()(context)
+            build = table.build_function()
+            output = build(PinnedInputs(context)) if table.receives == "frames" else build(context)
             clock.lap("build")
             if output.data is None:
                 result = TableResult(table.id, table.layer, "skipped", facts.version, message=output.note)

@@ -9,7 +9,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import category_daily
-from tests.frames import FakeContext, declared, failed_checks, silver_order_lines, silver_products
+from tests.frames import declared, failed_checks, silver_order_lines, silver_products
 
 
 def test_build_reads_order_lines_and_products(spark: SparkSession) -> None:
@@ -41,8 +41,7 @@ def test_build_reads_order_lines_and_products(spark: SparkSession) -> None:
             {"product_id": "p2", "category": None, "list_price": "4"},
         ],
     )
-    context = FakeContext(spark, {"silver.order_lines": lines, "silver.products": products})
-    output = category_daily.build(context)  # type: ignore[arg-type]
+    output = category_daily.build({"silver.order_lines": lines, "silver.products": products})
     assert output.data is not None
     expected = spark.createDataFrame(
         [

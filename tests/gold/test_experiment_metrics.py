@@ -7,17 +7,18 @@ import pytest
 from pyspark.sql import SparkSession
 from statsmodels.stats.multitest import multipletests
 
-from tests.frames import FakeContext, build_declared
+from lakehouse.catalog import load_catalog
 from tests.generated_run import GeneratedRun
 
 INPUTS = ("gold.experiment_daily", "silver.experiments")
 
 
 def _metrics(spark: SparkSession, run: GeneratedRun, correction: str) -> pd.DataFrame:
-    """The build on the generated run's daily sums with ``experiment_correction`` set to ``correction``."""
+    """The declared build, with ``experiment_correction`` set to ``correction``, on the generated run's daily sums."""
     settings = run.settings.model_copy(update={"experiment_correction": correction})
-    context = FakeContext(spark, {table_id: run.table(table_id) for table_id in INPUTS}, settings=settings)
-    output = build_declared("gold.experiment_metrics", context)
+    table = load_catalog(settings).get("gold.experiment_metrics")
+    assert table.receives == "frames" and set(table.inputs) == set(INPUTS)
+    output = table.build_function()({table_id: run.table(table_id) for table_id in INPUTS})
     return output.data.toPandas()
 
 

@@ -18,7 +18,7 @@ from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from gold import experiment_results
-from tests.frames import FakeContext, declared, failed_checks, silver_events, silver_experiments, silver_order_lines
+from tests.frames import declared, failed_checks, silver_events, silver_experiments, silver_order_lines
 from transforms.experiments import experiment_exposures
 from transforms.stats import SUMMARY_COLUMNS, experiment_statistics
 
@@ -103,7 +103,7 @@ def results(spark: SparkSession) -> dict[tuple[str, str], Row]:
         "silver.order_lines": silver_order_lines(spark, lines),
     }
     silver["silver.experiment_exposures"] = experiment_exposures(silver["silver.events"], silver["silver.experiments"])
-    output = experiment_results.build(FakeContext(spark, silver))  # type: ignore[arg-type]
+    output = experiment_results.build(silver)
     assert output.data is not None
     assert output.data.schema == experiment_results.SCHEMA
     return {(r.experiment_id, r.variant): r for r in output.data.collect()}

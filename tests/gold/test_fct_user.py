@@ -9,7 +9,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import fct_user
-from tests.frames import FakeContext, declared, failed_checks, silver_events, silver_order_lines
+from tests.frames import declared, failed_checks, silver_events, silver_order_lines
 from transforms.fct_user import fct_user as transform
 
 
@@ -29,8 +29,7 @@ def test_build_is_the_transform_of_its_inputs(spark: SparkSession) -> None:
             }
         ],
     )
-    context = FakeContext(spark, {"silver.events": events, "silver.order_lines": lines})
-    output = fct_user.build(context)  # type: ignore[arg-type]
+    output = fct_user.build({"silver.events": events, "silver.order_lines": lines})
     assert output.data is not None
     assertDataFrameEqual(output.data, transform(events, lines))
     assert {(r.user_id, r.events, r.orders) for r in output.data.collect()} == {("u1", 1, 0), ("u2", 0, 1)}

@@ -8,7 +8,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import retention_cohorts
-from tests.frames import FakeContext, declared, failed_checks, silver_order_lines
+from tests.frames import declared, failed_checks, silver_order_lines
 
 
 def test_build_reads_order_lines(spark: SparkSession) -> None:
@@ -24,7 +24,7 @@ def test_build_reads_order_lines(spark: SparkSession) -> None:
             }
         ],
     )
-    output = retention_cohorts.build(FakeContext(spark, {"silver.order_lines": lines}))  # type: ignore[arg-type]
+    output = retention_cohorts.build({"silver.order_lines": lines})
     assert output.data is not None
     month = dt.date(2026, 10, 1)
     assertDataFrameEqual(
