@@ -82,12 +82,14 @@ class TableDef:
     # keeps Spark out of the declaration; see :meth:`build_function`.
     build: Callable[[Any], TableOutput] | str
     inputs: tuple[str, ...] = ()
-    # "frames": the build gets its declared inputs as DataFrames (a ``Mapping`` from input id to
-    # the input at the version this run pinned, ``lakehouse.model.InputFrames``): a function of
-    # frames that a test calls with frames of its own. "context": the runner's
-    # ``lakehouse.runner.BuildContext``, for builds that read only what changed since their last
-    # run (silver's cleaning, narrowed gold) or read sources (bronze).
-    receives: Literal["frames", "context"] = "context"
+    # What the build is called with. "pinned": its declared inputs as DataFrames, each whole at the
+    # version this run pinned; "new": each input's rows committed since this table last read it
+    # (all of them on a first build or a full refresh). Either way a ``Mapping`` from input id to
+    # frame (``lakehouse.model.InputFrames``, which also serves the ``after`` tables as they stand):
+    # a function of frames that a test calls with frames of its own. "context": the runner's
+    # ``lakehouse.runner.BuildContext``, for builds that narrow to what changed (gold's
+    # daily_kpis, product_daily, funnel_daily) or read sources (bronze).
+    receives: Literal["pinned", "new", "context"] = "context"
     # Tables a check of this one reads (``BuildContext.read_reference``) but the build does not:
     # built before it in the same run when both run, without being inputs (their changes trigger
     # no rebuild, and their failure blocks nothing here).
@@ -148,7 +150,7 @@ class Catalog:
             unknown = [name for name in table.inputs if name not in by_id]
             if unknown:
                 raise CatalogError(f"{table.id} reads undeclared tables {unknown}")
-            if table.receives == "frames" and not table.inputs:
+            if table.receives != "context" and not table.inputs:
                 raise CatalogError(f"{table.id} receives its inputs as frames but declares none")
         try:
             TopologicalSorter({t.id: set(t.inputs) for t in tables}).prepare()

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     from lakehouse.quality import Check, CheckResult, GateFailed
 
 
-# What a build declared with ``receives="frames"`` is called with: each declared input id -> that
-# input as a DataFrame (the runner's are read at the versions the run pinned, on first use).
+# What a build declared with ``receives="pinned"`` or ``"new"`` is called with: each declared input
+# id -> that input as a DataFrame (whole at the run's pinned version, or only its new rows), and
+# each declared ``after`` table that exists -> that table as it stands. The runner reads each on
+# first use; a test passes a dict.
 InputFrames = Mapping[str, "DataFrame"]
 
 
@@ -55,6 +57,9 @@ class TableOutput:
     # Checks only the build can state, because they compare with another table at this run's pinned
     # version: referential integrity value sets, reconciliation totals. Gated with the table's suite.
     checks: list[Check] = field(default_factory=list)
+    # Frames the build persisted because several actions read them (its ledger, the quarantine):
+    # the runner releases them after the write.
+    cached: list[DataFrame] = field(default_factory=list)
 
 
 @dataclass

@@ -172,34 +172,46 @@ class BuildContext:
         self._cached.append(df.persist(StorageLevel.MEMORY_AND_DISK))
         return df
 
+    def release_later(self, frames: list[DataFrame]) -> None:
+        """Frames a build persisted itself (``TableOutput.cached``): released with the context's own."""
+        self._cached.extend(frames)
+
     def release(self) -> None:
         for df in self._cached:
             df.unpersist()
         self._cached.clear()
 
 
-class PinnedInputs(Mapping[str, DataFrame]):
-    """A table's declared inputs as frames at the versions this run pinned, each read on first use.
+class DeclaredInputs(Mapping[str, DataFrame]):
+    """A build's declared inputs as frames, read on first use (``lakehouse.model.InputFrames``).
 
-    What the runner hands a build declared with ``receives="frames"`` (``lakehouse.model.InputFrames``).
+    What the runner hands a build declared with ``receives="pinned"`` (each input whole at the
+    version this run pinned) or ``receives="new"`` (each input's rows since this table last read
+    it). A declared ``after`` table, which a check compares with, is served whole as it stands,
+    and only when it exists.
     """
 
     def __init__(self, context: BuildContext) -> None:
         self._context = context
+        self._table = context.table
+        self._read = context.read_new if self._table.receives == "new" else context.read
         self._frames: dict[str, DataFrame] = {}
 
     def __getitem__(self, table_id: str) -> DataFrame:
-        if table_id not in self._context.table.inputs:
-            raise KeyError(f"{self._context.table.id} does not declare {table_id} as an input")
         if table_id not in self._frames:
-            self._frames[table_id] = self._context.read(table_id)
+            if table_id in self._table.inputs:
+                self._frames[table_id] = self._read(table_id)
+            elif table_id in self._table.after and (reference := self._context.read_reference(table_id)) is not None:
+                self._frames[table_id] = reference
+            else:
+                raise KeyError(f"{self._table.id} declares no input or written `after` table {table_id}")
         return self._frames[table_id]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._context.table.inputs)
+        return iter([*self._table.inputs, *(t for t in self._table.after if self._context.exists(t))])
 
     def __len__(self) -> int:
-        return len(self._context.table.inputs)
+        return len(list(iter(self)))
 
 
 class Pipeline:
@@ -358,8 +370,11 @@ class Pipeline:
         clock = _Stopwatch()
         try:
             build = table.build_function()
-            output = build(PinnedInputs(context)) if table.receives == "frames" else build(context)
+            output = build(context) if table.receives == "context" else build(DeclaredInputs(context))
+            context.release_later(output.cached)
             clock.lap("build")
+            if table.receives == "new" and output.ledger is not None and output.ledger.rows_in == 0 and facts.exists:
+                output = TableOutput(data=None, note="no new input rows")
             if output.data is None:
                 result = TableResult(table.id, table.layer, "skipped", facts.version, message=output.note)
                 return self._record(result, started)
@@ -520,6 +535,12 @@ class Pipeline:
         self, table: TableDef, quarantine: DataFrame, ledger: Ledger | None, versions: dict[str, int | None]
     ) -> None:
         path = table_id_path(self.settings, quarantine_id(table.name))
+        # Which run put each row there, for the Data health page and the run report.
+        quarantine = quarantine.select(
+            "*",
+            F.lit(self.run_id).alias("_run_id"),
+            F.lit(self.started_at).cast("timestamp").alias("_quarantined_at"),
+        )
         if self.rebuilds(table):
             # A rebuild re-reads all of bronze, so it recomputes the whole quarantine too.
             delta_io.overwrite(quarantine, path)

@@ -14,13 +14,8 @@ from functools import partial
 from pyspark.sql import DataFrame
 
 from lakehouse.contract import EVENT_COLUMNS
-from lakehouse.runner import BuildContext
 from silver.cleaning import Cleaning, build_cleaned
 from transforms import events as t
-
-
-def _rules(context: BuildContext):
-    return t.event_rules(context.settings.late_event_tolerance_hours)
 
 
 def _first_per_event_id(events: DataFrame, _keys: Sequence[str]) -> DataFrame:
@@ -30,7 +25,7 @@ def _first_per_event_id(events: DataFrame, _keys: Sequence[str]) -> DataFrame:
 CLEANING = Cleaning(
     raw_columns=EVENT_COLUMNS,
     typed=t.typed_events,
-    rules=_rules,
+    rules=t.event_rules,  # late_tolerance_hours: bound by the declaration from the settings
     to_silver=t.to_silver_events,
     dedup=_first_per_event_id,
 )

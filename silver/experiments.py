@@ -13,7 +13,7 @@ from transforms import experiments as t
 CLEANING = Cleaning(
     raw_columns=("experiment_id", "name", "variants", "allocation", "start_date", "end_date"),
     typed=t.typed_experiments,
-    rules=lambda _context: t.experiment_rules(),
+    rules=t.experiment_rules,
     to_silver=t.to_silver_experiments,
 )
 SCHEMA = t.SILVER_EXPERIMENTS_SCHEMA

@@ -11,8 +11,7 @@ from pyspark.sql import DataFrame
 
 from expectations import silver_order_lines
 from lakehouse.contract import ORDER_COLUMNS
-from lakehouse.model import TableOutput
-from lakehouse.runner import BuildContext
+from lakehouse.model import InputFrames, TableOutput
 from silver.cleaning import Cleaning, build_cleaned
 from transforms import orders as t
 
@@ -26,16 +25,16 @@ def _latest_per_line(lines: DataFrame, _keys: Sequence[str]) -> DataFrame:
 CLEANING = Cleaning(
     raw_columns=RAW_COLUMNS,
     typed=t.typed_order_lines,
-    rules=lambda _context: t.order_line_rules(),
+    rules=t.order_line_rules,
     to_silver=t.to_silver_order_lines,
     dedup=_latest_per_line,
 )
 
 
-def build(context: BuildContext) -> TableOutput:
-    output = build_cleaned(context, CLEANING)
-    products = context.read_reference("silver.products")
-    if output.data is not None and products is not None:
+def build(inputs: InputFrames, keys: Sequence[str], bronze_inputs: Sequence[str]) -> TableOutput:
+    output = build_cleaned(inputs, CLEANING, keys, bronze_inputs)
+    products = inputs.get("silver.products")  # the declared `after` table, once it is written
+    if products is not None:
         # Referential integrity, reported (warn): a sale of a product the catalogue does not list
         # yet still counts in revenue, but someone should add the product. Products are built
         # before order lines in the same run, so this is the catalogue of this run.

@@ -13,7 +13,7 @@ from transforms import products as t
 CLEANING = Cleaning(
     raw_columns=("product_id", "name", "category", "brand", "list_price", "cost"),
     typed=t.typed_products,
-    rules=lambda _context: t.product_rules(),
+    rules=t.product_rules,
     to_silver=t.to_silver_products,
 )
 SCHEMA = t.SILVER_PRODUCTS_SCHEMA

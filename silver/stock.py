@@ -13,7 +13,7 @@ from transforms import stock as t
 CLEANING = Cleaning(
     raw_columns=("snapshot_date", "product_id", "warehouse", "on_hand", "reorder_point"),
     typed=t.typed_stock,
-    rules=lambda _context: t.stock_rules(),
+    rules=t.stock_rules,
     to_silver=t.to_silver_stock,
 )
 SCHEMA = t.SILVER_STOCK_SCHEMA

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakehouse.catalog import TableDef
+from lakehouse.catalog import TableDef, bound
 from lakehouse.settings import Settings
 from transforms.conditions import EVENT_MERGE_CONDITION, LATER_INGESTED_WINS, ORDER_LINE_MERGE_CONDITION
 
@@ -23,14 +23,20 @@ def cleaned(
     grain: str,
     description: str,
     merge_condition: str = LATER_INGESTED_WINS,
+    rule_args: dict[str, Any] | None = None,
     **declared: Any,
 ) -> TableDef:
-    """A silver table cleaned from bronze ``inputs``: MERGEd on ``keys``, with a quarantine."""
+    """A silver table cleaned from bronze ``inputs``: MERGEd on ``keys``, with a quarantine.
+
+    Its build receives each input's new rows, and the keys, inputs and ``rule_args`` (settings
+    its quarantine rules take) bound here.
+    """
     return TableDef(
         layer="silver",
         name=name,
         grain=grain,
-        build=f"silver.{name}:build",
+        build=bound(f"silver.{name}:build", keys=keys, bronze_inputs=inputs, **(rule_args or {})),
+        receives="new",
         inputs=inputs,
         keys=keys,
         write="merge",
@@ -52,6 +58,7 @@ def declare(settings: Settings) -> list[TableDef]:
             keys=("event_id",),
             grain="One row per event_id.",
             merge_condition=EVENT_MERGE_CONDITION,
+            rule_args={"late_tolerance_hours": settings.late_event_tolerance_hours},
             schema="silver.events:SCHEMA",
             # Gold reads what changed since its last build (dates, sessions, customers it reached).
             change_feed=True,

@@ -129,27 +129,16 @@ def silver_experiments(spark: SparkSession, records: Sequence[dict[str, Any]]) -
 
 
 class FakeContext:
-    """The slice of ``BuildContext`` a build function uses, serving given frames instead of Delta reads."""
+    """The slice of ``BuildContext`` the context builds use (narrowed gold, silver.experiment_exposures),
+    serving given frames instead of Delta reads. Builds declared with ``receives="pinned"``/``"new"``
+    need none: a test calls them with a dict of frames (:func:`build_declared`)."""
 
-    def __init__(
-        self, spark: SparkSession, tables: dict[str, DataFrame], settings: Any = None, table: Any = None
-    ) -> None:
+    def __init__(self, spark: SparkSession, tables: dict[str, DataFrame]) -> None:
         self.spark = spark
-        self.settings = settings
-        self.table = table
         self.tables = tables
-        self.run_id = "test-run"
-        self.started_at = INGESTED_AT
-        self.full_refresh = False
 
     def read(self, table_id: str) -> DataFrame:
         return self.tables[table_id]
-
-    def read_new(self, table_id: str) -> DataFrame:
-        return self.tables[table_id]
-
-    def exists(self, table_id: str) -> bool:
-        return table_id in self.tables
 
     def cache(self, df: DataFrame) -> DataFrame:
         return df
@@ -167,11 +156,11 @@ def declared(table_id: str) -> Any:
     return load_catalog(settings).get(table_id)
 
 
-def build_declared(table_id: str, context: FakeContext) -> Any:
-    """Run ``table_id``'s declared build on ``context`` (which then serves that declaration as ``table``)."""
+def build_declared(table_id: str, inputs: dict[str, DataFrame]) -> Any:
+    """Run ``table_id``'s declared build (with what its declaration binds) on ``inputs``, its input frames."""
     table = declared(table_id)
-    context.table = table
-    return table.build_function()(context)
+    assert table.receives != "context", f"{table_id}'s build takes the runner's context, not frames"
+    return table.build_function()(inputs)
 
 
 def failed_checks(table: Any, df: DataFrame) -> set[tuple[str, str | None, str]]:

@@ -17,7 +17,7 @@ def _metrics(spark: SparkSession, run: GeneratedRun, correction: str) -> pd.Data
     """The declared build, with ``experiment_correction`` set to ``correction``, on the generated run's daily sums."""
     settings = run.settings.model_copy(update={"experiment_correction": correction})
     table = load_catalog(settings).get("gold.experiment_metrics")
-    assert table.receives == "frames" and set(table.inputs) == set(INPUTS)
+    assert table.receives == "pinned" and set(table.inputs) == set(INPUTS)
     output = table.build_function()({table_id: run.table(table_id) for table_id in INPUTS})
     return output.data.toPandas()
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pyspark.sql import SparkSession
 
-from tests.frames import EXPERIMENT_COLUMNS, FakeContext, bronze, build_declared, declared, failed_checks
+from tests.frames import EXPERIMENT_COLUMNS, bronze, build_declared, declared, failed_checks
 from transforms.latest import LATER_INGESTED_WINS
 
 GOOD = {
@@ -26,10 +26,9 @@ def test_build_quarantines_with_reasons(spark: SparkSession) -> None:
         {**GOOD, "experiment_id": "exp_c", "variants": None},
         {"_corrupt_record": "invalid JSON (Expecting value): b'{'"},
     ]
-    context = FakeContext(
-        spark, {"bronze.experiments": bronze(spark, EXPERIMENT_COLUMNS, records, source="experiments")}
+    output = build_declared(
+        "silver.experiments", {"bronze.experiments": bronze(spark, EXPERIMENT_COLUMNS, records, source="experiments")}
     )
-    output = build_declared("silver.experiments", context)
     assert output.ledger is not None and output.ledger.balanced
     assert output.ledger.by_rule == {"allocation_mismatch": 1, "no_variants": 1, "unreadable_record": 1}
     assert output.data is not None and output.quarantine is not None

@@ -11,14 +11,15 @@ from pyspark.testing import assertDataFrameEqual
 
 from lakehouse import delta_io
 from lakehouse.model import TableOutput
-from tests.frames import PRODUCT_COLUMNS, FakeContext, bronze, build_declared, declared, failed_checks
+from tests.frames import PRODUCT_COLUMNS, bronze, build_declared, declared, failed_checks
 
 BATCH_2 = {"_ingest_ts": dt.datetime(2026, 11, 2), "_ingest_batch_id": "batch-2"}
 
 
 def _build(spark: SparkSession, records: list[dict[str, object]]) -> TableOutput:
-    context = FakeContext(spark, {"bronze.products": bronze(spark, PRODUCT_COLUMNS, records, source="products")})
-    return build_declared("silver.products", context)
+    return build_declared(
+        "silver.products", {"bronze.products": bronze(spark, PRODUCT_COLUMNS, records, source="products")}
+    )
 
 
 def test_build_quarantines_and_balances(spark: SparkSession) -> None:
@@ -44,12 +45,10 @@ def test_build_quarantines_and_balances(spark: SparkSession) -> None:
         output.data.select("product_id", "list_price"),
         spark.createDataFrame([("p1", Decimal("11.0000"))], "product_id string, list_price decimal(18,4)"),
     )
-    quarantined = {
-        (r._rule, r._reason, '"ten"' in r._record, r._run_id, r._source) for r in output.quarantine.collect()
-    }
+    quarantined = {(r._rule, r._reason, '"ten"' in r._record, r._source) for r in output.quarantine.collect()}
     assert quarantined == {
-        ("non_numeric_list_price", "list_price is missing or not a number", True, "test-run", "products"),
-        ("missing_product_id", "product_id is missing or empty", False, "test-run", "products"),
+        ("non_numeric_list_price", "list_price is missing or not a number", True, "products"),
+        ("missing_product_id", "product_id is missing or empty", False, "products"),
     }
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from tests.frames import STOCK_COLUMNS, FakeContext, bronze, build_declared, declared, failed_checks
+from tests.frames import STOCK_COLUMNS, bronze, build_declared, declared, failed_checks
 from transforms.latest import LATER_INGESTED_WINS
 from transforms.stock import KEYS
 
@@ -27,8 +27,7 @@ def test_build_quarantines_and_keeps_latest_snapshot_row(spark: SparkSession) ->
         {"snapshot_date": "2026-10-01", "product_id": "p1", "warehouse": "south", "on_hand": "1.5"},
         {"snapshot_date": "", "product_id": "p1", "warehouse": "south", "on_hand": "1"},
     ]
-    context = FakeContext(spark, {"bronze.stock": bronze(spark, STOCK_COLUMNS, records, source="stock")})
-    output = build_declared("silver.stock", context)
+    output = build_declared("silver.stock", {"bronze.stock": bronze(spark, STOCK_COLUMNS, records, source="stock")})
     assert output.ledger is not None and output.ledger.balanced
     assert output.ledger.by_rule == {"non_numeric_on_hand": 1, "unparseable_snapshot_date": 1}
     assert (output.ledger.rows_out, output.ledger.deduplicated) == (1, 1)
