@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
@@ -34,24 +35,15 @@ class _Feed:
     def catalog(self) -> Catalog:
         return Catalog(
             [
-                TableDef(
-                    layer="bronze",
-                    name="feed",
-                    grain="one row per record",
-                    build=self.feed,
-                    write="append",
-                    change_feed=True,
-                ),
-                TableDef(
-                    layer="gold",
-                    name="total",
-                    grain="one row",
-                    build=self.total,
-                    inputs=("bronze.feed",),
-                    receives="pinned",
-                ),
+                _table("bronze.feed", self.feed, write="append", change_feed=True),
+                _table("gold.total", self.total, inputs=("bronze.feed",), receives="pinned"),
             ]
         )
+
+
+def _table(table_id: str, build: Callable[..., TableOutput], **declared: Any) -> TableDef:
+    layer, name = table_id.split(".")
+    return TableDef(layer=layer, name=name, grain=f"the test's {name}", build=build, **declared)
 
 
 def test_a_frames_build_sums_its_pinned_input_on_every_run(spark: SparkSession, tmp_path: Path) -> None:
@@ -90,15 +82,8 @@ class _Cleaned:
         return TableOutput(data=batch.filter("n > 0"), quarantine=bad, ledger=ledger)
 
     def catalog(self) -> Catalog:
-        cleaned = TableDef(
-            layer="silver",
-            name="positive",
-            grain="one row per positive record",
-            build=self.positive,
-            inputs=("bronze.feed",),
-            receives="new",
-            write="append",
-            quarantine=True,
+        cleaned = _table(
+            "silver.positive", self.positive, inputs=("bronze.feed",), receives="new", write="append", quarantine=True
         )
         return Catalog([*self.feed.catalog(), cleaned])
 
