@@ -10,23 +10,20 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from gold.narrow import dates_predicate, dates_to_rebuild
-from lakehouse.model import TableOutput
-from lakehouse.runner import BuildContext
+from lakehouse.model import InputChanges, InputFrames, TableOutput
 from transforms import narrowing
 from transforms.funnel_daily import funnel_daily
 
 EVENTS = "silver.events"
 
 
-def build(context: BuildContext) -> TableOutput:
-    events = context.read(EVENTS)
+def build(inputs: InputFrames, changes: InputChanges | None) -> TableOutput:
+    events = inputs[EVENTS]
     dates = dates_to_rebuild(
-        context,
-        (EVENTS,),
-        lambda c: narrowing.session_dates_reached(events, c.previous[EVENTS], c.changed[EVENTS]),
+        changes, lambda c: narrowing.session_dates_reached(events, c.previous[EVENTS], c.changed[EVENTS])
     )
     if dates is None:
-        return TableOutput(data=context.cache(funnel_daily(events).coalesce(1)))
+        return TableOutput(data=funnel_daily(events).coalesce(1))
     # Sessions dated on the reached dates, each whole: their funnel rows are exact.
     frame = funnel_daily(narrowing.events_of_sessions_on(events, dates)).filter(F.col("session_date").isin(dates))
-    return TableOutput(data=context.cache(frame.coalesce(1)), replace_where=dates_predicate("session_date", dates))
+    return TableOutput(data=frame.coalesce(1), replace_where=dates_predicate("session_date", dates))

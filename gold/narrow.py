@@ -1,44 +1,46 @@
 """What an incremental gold build recomputes: the dates a change reached, or everything.
 
-Shared by the date-grained gold builds. A build hands :func:`dates_to_rebuild` a function from
-its inputs' changes (the changed rows, and the inputs as the last build saw them) to the dates
-they reach (see ``transforms.narrowing``). None means "recompute from all of silver", which is
-always right: the answer on a full refresh, a first build, small inputs, or an input without a
-readable change feed.
+Shared by the date-grained gold builds declared with ``receives="changes"``. A build hands
+:func:`dates_to_rebuild` the runner's ``InputChanges`` (the changed rows, and the inputs as the
+last build saw them) and a function from them to the dates they reach (see
+``transforms.narrowing``). None means "recompute from all of silver", which is always right: the
+answer on a full refresh, a first build, small inputs, or an input without a readable change feed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
-from lakehouse.runner import BuildContext
+from lakehouse.model import InputChanges
 
-
-@dataclass(frozen=True)
-class Changes:
-    """Each input's changed rows since the last build, and the input as that build saw it."""
-
-    changed: dict[str, DataFrame]
-    previous: dict[str, DataFrame]
+log = logging.getLogger(__name__)
 
 
 def dates_to_rebuild(
-    context: BuildContext, inputs: tuple[str, ...], reached: Callable[[Changes], DataFrame]
+    changes: InputChanges | None, reached: Callable[[InputChanges], DataFrame]
 ) -> list[dt.date] | None:
-    """The dates (column ``date`` of ``reached(changes)``) to recompute, or None for everything."""
-    if not any(context.worth_narrowing(table_id) for table_id in inputs):
+    """The dates (column ``date`` of ``reached(changes)``) to recompute, or None for everything.
+
+    ``changes`` is what the runner hands a build declared with ``receives="changes"``; None (a
+    first build, a full refresh, small inputs, no readable change feed) means recompute all.
+    """
+    if changes is None:
         return None
-    changed, previous = {}, {}
-    for table_id in inputs:
-        rows, before = context.changes(table_id), context.read_previous(table_id)
-        if rows is None or before is None:
-            return None  # a first build, a full refresh, or an input without a change feed
-        changed[table_id], previous[table_id] = rows, before
-    dates = context.collect_values(reached(Changes(changed, previous)), "date")
+    try:
+        frame = reached(changes).select("date").where(F.col("date").isNotNull()).distinct()
+        dates = sorted(row[0] for row in frame.collect())  # one row per date: small
+    except PySparkException as exc:
+        # The change feed cannot be read for the range (commits from before it was enabled, or
+        # change files removed by VACUUM): recompute from the whole inputs instead.
+        text = str(exc).strip()
+        log.warning("change feed unreadable (%s); reading the inputs whole", text.splitlines()[0] if text else exc)
+        return None
     return dates or None
 
 

@@ -80,16 +80,18 @@ class TableDef:
     grain: str
     # Called with what ``receives`` says. A "module:function" reference or a :class:`Bound`
     # keeps Spark out of the declaration; see :meth:`build_function`.
-    build: Callable[[Any], TableOutput] | str
+    build: Callable[..., TableOutput] | str
     inputs: tuple[str, ...] = ()
     # What the build is called with. "pinned": its declared inputs as DataFrames, each whole at the
     # version this run pinned; "new": each input's rows committed since this table last read it
     # (all of them on a first build or a full refresh). Either way a ``Mapping`` from input id to
     # frame (``lakehouse.model.InputFrames``, which also serves the ``after`` tables as they stand):
-    # a function of frames that a test calls with frames of its own. "context": the runner's
-    # ``lakehouse.runner.BuildContext``, for builds that narrow to what changed (gold's
-    # daily_kpis, product_daily, funnel_daily) or read sources (bronze).
-    receives: Literal["pinned", "new", "context"] = "context"
+    # a function of frames that a test calls with frames of its own.
+    # "changes": the pinned frames and a ``lakehouse.model.InputChanges`` (what changed since the
+    # last build, or None: recompute all), for builds that narrow to the dates a change reached
+    # (gold's daily_kpis, product_daily, funnel_daily). "context": the runner's
+    # ``lakehouse.runner.BuildContext``, for builds that read sources (bronze).
+    receives: Literal["pinned", "new", "changes", "context"] = "context"
     # Tables a check of this one reads (``BuildContext.read_reference``) but the build does not:
     # built before it in the same run when both run, without being inputs (their changes trigger
     # no rebuild, and their failure blocks nothing here).
@@ -124,7 +126,7 @@ class TableDef:
     def id(self) -> str:
         return f"{self.layer}.{self.name}"
 
-    def build_function(self) -> Callable[[Any], TableOutput]:
+    def build_function(self) -> Callable[..., TableOutput]:
         """The build, imported now if the declaration gave a reference."""
         return _callable(self.build)
 

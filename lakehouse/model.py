@@ -25,6 +25,20 @@ if TYPE_CHECKING:
 InputFrames = Mapping[str, "DataFrame"]
 
 
+@dataclass(frozen=True)
+class InputChanges:
+    """What changed in a build's inputs since its last build (``receives="changes"``).
+
+    The runner passes None instead when the build must recompute from all of its inputs: a first
+    build or full refresh, inputs too small for narrowing to pay, an input without a readable
+    change feed or previous version.
+    """
+
+    changed: Mapping[str, DataFrame]  # input id -> the rows its commits since then changed (with ``_change_type``)
+    previous: Mapping[str, DataFrame]  # input id -> the input as the last build saw it
+    current: DataFrame  # the table as it stands
+
+
 @dataclass
 class Ledger:
     """Row accounting of one hop: rows_in = rows_out + quarantined + deduplicated."""

@@ -25,14 +25,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from pyspark import StorageLevel
-from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse import delta_io, monitors, ops, schema_policy
 from lakehouse.catalog import Catalog, TableDef, load_catalog
 from lakehouse.hooks import RunCommitted, RunHooks, TableFailure
-from lakehouse.model import Ledger, RunReport, TableOutput, TableResult
+from lakehouse.model import InputChanges, Ledger, RunReport, TableOutput, TableResult
 from lakehouse.quality import CheckResult, GateFailed, QualityGate, raise_on_critical
 from lakehouse.settings import Settings
 from lakehouse.storage import quarantine_id, table_id_path, table_path
@@ -130,10 +129,6 @@ class BuildContext:
         after = self.watermarks.get(table_id)
         return None if after is None else delta_io.read_table(self.spark, self.path(table_id), after)
 
-    def unchanged(self, table_id: str) -> bool:
-        """Whether ``table_id`` is at the version this table's last build saw."""
-        return not self.full_refresh and self.watermarks.get(table_id) == self.versions[table_id]
-
     def worth_narrowing(self, table_id: str) -> bool:
         """Whether finding what changed first is likely cheaper than recomputing from all of the input.
 
@@ -153,19 +148,22 @@ class BuildContext:
         """This table as it stands (an incremental build compares with it to find the dates to replace)."""
         return delta_io.read_table(self.spark, self.path(self.table.id))
 
-    def collect_values(self, frame: DataFrame, column: str) -> list[Any] | None:
-        """The distinct non-null values of ``column`` in a (small) changes-derived frame.
+    def input_changes(self) -> InputChanges | None:
+        """What changed in this table's inputs since its last build, or None: recompute from all of them.
 
-        None when the change feed cannot be read for the range (commits from before it was
-        enabled, or change files removed by VACUUM): the build then reads its inputs whole,
-        with one log line saying so.
+        None on a first build or a full refresh, when no input is worth narrowing
+        (:meth:`worth_narrowing`), or when an input has no readable change feed or previous version.
         """
-        try:
-            return sorted(row[0] for row in frame.select(column).where(F.col(column).isNotNull()).distinct().collect())
-        except PySparkException as exc:
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            log.warning("%s: change feed unreadable (%s); reading its inputs whole", self.table.id, first_line)
+        inputs = self.table.inputs
+        if not any(self.worth_narrowing(table_id) for table_id in inputs):
             return None
+        changed, previous = {}, {}
+        for table_id in inputs:
+            rows, before = self.changes(table_id), self.read_previous(table_id)
+            if rows is None or before is None:
+                return None
+            changed[table_id], previous[table_id] = rows, before
+        return InputChanges(changed, previous, self.read_current())
 
     def cache(self, df: DataFrame) -> DataFrame:
         """Persist a frame several actions reuse (gate, ledger, write); released after the write."""
@@ -185,9 +183,9 @@ class BuildContext:
 class DeclaredInputs(Mapping[str, DataFrame]):
     """A build's declared inputs as frames, read on first use (``lakehouse.model.InputFrames``).
 
-    What the runner hands a build declared with ``receives="pinned"`` (each input whole at the
-    version this run pinned) or ``receives="new"`` (each input's rows since this table last read
-    it). A declared ``after`` table, which a check compares with, is served whole as it stands,
+    What the runner hands a build declared with ``receives="pinned"`` or ``"changes"`` (each input
+    whole at the version this run pinned) or ``receives="new"`` (each input's rows since this table
+    last read it). A declared ``after`` table, which a check compares with, is served whole as it stands,
     and only when it exists.
     """
 
@@ -369,8 +367,7 @@ class Pipeline:
         context = BuildContext(self, table, versions, watermarks)
         clock = _Stopwatch()
         try:
-            build = table.build_function()
-            output = build(context) if table.receives == "context" else build(DeclaredInputs(context))
+            output = _call_build(table, context)
             context.release_later(output.cached)
             clock.lap("build")
             if table.receives == "new" and output.ledger is not None and output.ledger.rows_in == 0 and facts.exists:
@@ -816,6 +813,16 @@ def _with_upstream(catalog: Catalog, tables: set[str]) -> set[str]:
         found.add(table_id)
         pending.extend(catalog.get(table_id).inputs)
     return found
+
+
+def _call_build(table: TableDef, context: BuildContext) -> TableOutput:
+    """Call ``table``'s build with what its declaration's ``receives`` asks for."""
+    build = table.build_function()
+    if table.receives == "context":
+        return build(context)
+    if table.receives == "changes":
+        return build(DeclaredInputs(context), context.input_changes())
+    return build(DeclaredInputs(context))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -8,17 +8,19 @@ as de-duplicated, so the run report shows how much collapsing happened.
 
 from __future__ import annotations
 
+from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
 from expectations import silver_experiment_exposures
-from lakehouse.model import Ledger, TableOutput
-from lakehouse.runner import BuildContext
+from lakehouse.model import InputFrames, Ledger, TableOutput
 from transforms.experiments import EXPOSURE_EVENTS, exposure_events, first_exposures_counted
 
 
-def build(context: BuildContext) -> TableOutput:
-    experiments = context.read("silver.experiments")
-    counted = context.cache(first_exposures_counted(exposure_events(context.read("silver.events"), experiments)))
+def build(inputs: InputFrames) -> TableOutput:
+    experiments = inputs["silver.experiments"]
+    # Cached for the ledger, the gate and the write; the runner releases it after the write.
+    counted = first_exposures_counted(exposure_events(inputs["silver.events"], experiments))
+    counted = counted.persist(StorageLevel.MEMORY_AND_DISK)
     # One pass over the small collapsed frame gives the ledger: the exposure events are not cached
     # or counted again (a distinct count over them was a shuffle of every exposure event).
     counts = counted.agg(F.sum(EXPOSURE_EVENTS).alias("rows_in"), F.count(F.lit(1)).alias("keys")).first()
@@ -30,4 +32,5 @@ def build(context: BuildContext) -> TableOutput:
         data=counted.drop(EXPOSURE_EVENTS),
         ledger=ledger,
         checks=[silver_experiment_exposures.experiments_known(known)],
+        cached=[counted],
     )

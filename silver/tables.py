@@ -110,6 +110,7 @@ def declare(settings: Settings) -> list[TableDef]:
             name="experiment_exposures",
             grain="One row per (user_id, experiment_id).",
             build="silver.experiment_exposures:build",
+            receives="pinned",
             inputs=("silver.events", "silver.experiments"),
             keys=("user_id", "experiment_id"),
             write="overwrite",

@@ -128,25 +128,6 @@ def silver_experiments(spark: SparkSession, records: Sequence[dict[str, Any]]) -
     return to_silver_experiments(typed_experiments(bronze(spark, EXPERIMENT_COLUMNS, records)))
 
 
-class FakeContext:
-    """The slice of ``BuildContext`` the context builds use (narrowed gold, silver.experiment_exposures),
-    serving given frames instead of Delta reads. Builds declared with ``receives="pinned"``/``"new"``
-    need none: a test calls them with a dict of frames (:func:`build_declared`)."""
-
-    def __init__(self, spark: SparkSession, tables: dict[str, DataFrame]) -> None:
-        self.spark = spark
-        self.tables = tables
-
-    def read(self, table_id: str) -> DataFrame:
-        return self.tables[table_id]
-
-    def cache(self, df: DataFrame) -> DataFrame:
-        return df
-
-    def worth_narrowing(self, table_id: str) -> bool:
-        return False  # the frames served are the whole inputs: builds recompute everything
-
-
 def declared(table_id: str) -> Any:
     """The catalog's declaration of ``table_id`` (a throwaway lakehouse's settings, Kafka off)."""
     from lakehouse.catalog import load_catalog

@@ -8,7 +8,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import funnel_daily
-from tests.frames import FakeContext, declared, failed_checks, silver_events
+from tests.frames import declared, failed_checks, silver_events
 from transforms.funnel_daily import funnel_daily as transform
 
 SCHEMA = (
@@ -39,7 +39,7 @@ def test_build_is_the_transform_of_events(spark: SparkSession) -> None:
             },
         ],
     )
-    output = funnel_daily.build(FakeContext(spark, {"silver.events": events}))  # type: ignore[arg-type]
+    output = funnel_daily.build({"silver.events": events}, None)  # None: no changes to narrow to, build all
     assert output.data is not None
     assertDataFrameEqual(output.data, transform(events))
     reached = {(r.device, r.step): r.sessions_reached for r in output.data.collect()}

@@ -9,7 +9,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from gold import product_daily
-from tests.frames import FakeContext, declared, failed_checks, silver_events, silver_order_lines
+from tests.frames import declared, failed_checks, silver_events, silver_order_lines
 from transforms.product_daily import product_daily as transform
 
 
@@ -40,8 +40,7 @@ def test_build_is_the_transform_of_its_inputs(spark: SparkSession) -> None:
             }
         ],
     )
-    context = FakeContext(spark, {"silver.events": events, "silver.order_lines": lines})
-    output = product_daily.build(context)  # type: ignore[arg-type]
+    output = product_daily.build({"silver.events": events, "silver.order_lines": lines}, None)
     assert output.data is not None
     assertDataFrameEqual(output.data, transform(events, lines))
     [row] = output.data.collect()

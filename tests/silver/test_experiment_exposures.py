@@ -8,7 +8,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from silver import experiment_exposures
-from tests.frames import FakeContext, declared, failed_checks, silver_events, silver_experiments
+from tests.frames import declared, failed_checks, silver_events, silver_experiments
 
 EXP = {
     "experiment_id": "exp_a",
@@ -40,8 +40,9 @@ def test_build_counts_collapsed_exposures(spark: SparkSession) -> None:
             event(5, "2026-10-04T00:00:00Z", "u4", "treatment"),  # after the window
         ],
     )
-    context = FakeContext(spark, {"silver.events": events, "silver.experiments": silver_experiments(spark, [EXP])})
-    output = experiment_exposures.build(context)  # type: ignore[arg-type]
+    output = experiment_exposures.build(
+        {"silver.events": events, "silver.experiments": silver_experiments(spark, [EXP])}
+    )
     assert output.ledger is not None and output.ledger.balanced
     assert (output.ledger.rows_in, output.ledger.rows_out, output.ledger.deduplicated) == (4, 3, 1)
     assert output.data is not None
