@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, ui
-from dashboard.summaries import age_text, check_summary, failed_checks, latest_runs, quarantine_counts
+from dashboard.summaries import age_short, age_text, check_summary, failed_checks, latest_runs, quarantine_counts
 from lakehouse.catalog import load_catalog
 from lakehouse.storage import quarantine_id
 
@@ -72,7 +72,9 @@ with ui.guard():
     )
     ui.metric(cards[3], "Quarantined rows", quarantined["rows"].sum() if not quarantined.empty else 0)
     newest = max((i.last_commit for i in infos if i.last_commit), default=None)
-    cards[4].metric("Last commit", age_text(newest, now), border=True)
+    cards[4].metric(
+        "Since last commit", age_short(newest, now), help=f"Last commit: {age_text(newest, now)}", border=True
+    )
     if not stale.empty:
         st.warning(
             f"{len(stale)} table(s) not written for more than {ctx.settings.freshness_warn_hours:g} h: "

@@ -124,6 +124,21 @@ def test_age_text() -> None:
     assert summaries.age_text(None, now) == summaries.MISSING
 
 
+def test_age_short_fits_a_tile() -> None:
+    now = dt.datetime(2026, 11, 1, 12, 0)
+    ages = [
+        dt.timedelta(seconds=45),
+        dt.timedelta(minutes=59),
+        dt.timedelta(hours=3, minutes=12),
+        dt.timedelta(days=36),
+    ]
+    assert [summaries.age_short(now - age, now) for age in ages] == ["45 s", "59 min", "3.2 h", "36.0 d"]
+    assert summaries.age_short(now - dt.timedelta(days=400), now) == "1.1 y"
+    longest = [dt.timedelta(seconds=59.9), dt.timedelta(hours=23.9), dt.timedelta(days=99.9), dt.timedelta(days=3000)]
+    assert all(len(summaries.age_short(now - age, now)) <= 6 for age in [*ages, *longest])
+    assert summaries.age_short(None, now) == summaries.MISSING
+
+
 def test_dag_positions_columns_by_layer_and_orders_by_inputs() -> None:
     nodes = ["bronze.a", "bronze.b", "silver.from_b", "silver.from_a", "gold.k"]
     edges = [("bronze.a", "silver.from_a"), ("bronze.b", "silver.from_b"), ("silver.from_a", "gold.k")]
