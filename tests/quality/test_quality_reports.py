@@ -26,10 +26,10 @@ from cli.main import app
 from devtools.generate import generate_landing
 from lakehouse import monitors, reports
 from lakehouse.catalog import Catalog, TableDef, load_catalog
-from lakehouse.model import RunReport, TableOutput
+from lakehouse.model import InputChanges, InputFrames, RunReport, TableOutput
 from lakehouse.ops import read_ops
 from lakehouse.quality import GateFailed, critical, suite_name_of, warn
-from lakehouse.runner import BuildContext, Pipeline
+from lakehouse.runner import Pipeline
 from lakehouse.settings import Settings
 from lakehouse.storage import table_path
 from tests.conftest import make_settings
@@ -79,8 +79,8 @@ def _planting_spikes(table: TableDef, planted: list[tuple[str, str]]) -> TableDe
     """
     build = table.build_function()
 
-    def planted_build(context: BuildContext) -> TableOutput:
-        output = build(context)
+    def planted_build(inputs: InputFrames, changes: InputChanges | None) -> TableOutput:
+        output = build(inputs, changes)
         assert output.data is not None
         last = output.data.agg(F.max("date")).first()[0]
         products = [
