@@ -502,11 +502,15 @@ def quarantine_counts(frames: Iterable[tuple[str, pd.DataFrame]]) -> pd.DataFram
     return pd.concat(parts, ignore_index=True).sort_values(["table", "rows"], ascending=[True, False])
 
 
+def _seconds_since(moment: dt.datetime, now: dt.datetime | None) -> float:
+    return max(0.0, ((now or dt.datetime.now(dt.UTC)) - moment).total_seconds())
+
+
 def age_text(moment: dt.datetime | None, now: dt.datetime | None = None) -> str:
     """'3 h 12 min ago'-style freshness of a commit."""
     if moment is None:
         return MISSING
-    seconds = max(0.0, ((now or dt.datetime.now(dt.UTC)) - moment).total_seconds())
+    seconds = _seconds_since(moment, now)
     if seconds < 60:
         return f"{int(seconds)} s ago"
     if seconds < 3600:
@@ -523,14 +527,12 @@ def age_short(moment: dt.datetime | None, now: dt.datetime | None = None) -> str
     """
     if moment is None:
         return MISSING
-    seconds = max(0.0, ((now or dt.datetime.now(dt.UTC)) - moment).total_seconds())
-    if seconds < 60:
-        return f"{int(seconds)} s"
+    seconds = _seconds_since(moment, now)
     if seconds < 3600:
-        return f"{int(seconds // 60)} min"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f} h"
+        return f"{int(seconds)} s" if seconds < 60 else f"{int(seconds // 60)} min"
     days = seconds / 86400
+    if days < 1:
+        return f"{seconds / 3600:.1f} h"
     return f"{days:.1f} d" if days < 99.95 else f"{days / 365:.1f} y"
 
 
