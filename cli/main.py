@@ -80,6 +80,38 @@ def _warm_spark(settings: Settings) -> threading.Thread:
     return thread
 
 
+def _warm_prefect() -> threading.Thread | None:
+    """Boot Prefect's local (ephemeral) API in the background; None when a server is configured.
+
+    It takes seconds of one core; the demo starts it before generating its sample data, which
+    keeps the other core busy meanwhile. Join the thread before running a flow: until the API
+    answers its health check, a flow would be handed an address that does not answer yet.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return None
+
+    def boot() -> None:
+        from prefect.client.orchestration import get_client
+
+        try:
+            with get_client(sync_client=True) as client:
+                client.api_healthcheck()
+        except (RuntimeError, OSError) as exc:  # the flow starts it again and reports what fails
+            logging.getLogger(__name__).info("Prefect's local API did not start early: %s", exc)
+
+    thread = threading.Thread(target=boot, name="prefect-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
+def _wait_until(moment: float | None) -> None:
+    """Sleep until ``moment`` (``time.monotonic()``), if it is still ahead."""
+    if moment is not None:
+        time.sleep(max(0.0, moment - time.monotonic()))
+
+
 # EX_TEMPFAIL (sysexits.h): another run, backfill or maintenance holds the lakehouse; retry, or --wait.
 EXIT_LEASE_HELD = ExitCode.LEASE_HELD
 _WAIT_OPTION = typer.Option(
@@ -125,15 +157,28 @@ def _one_writer(purpose: str) -> Callable[[Callable[..., None]], Callable[..., N
 
 
 def _run_pipeline(
-    settings: Settings, full_refresh: bool, use_prefect: bool, tables: list[str] | None, layers: list[str] | None = None
+    settings: Settings,
+    full_refresh: bool,
+    use_prefect: bool,
+    tables: list[str] | None,
+    layers: list[str] | None = None,
+    *,
+    settled_at: float | None = None,
+    prefect_warmup: threading.Thread | None = None,
 ):
-    """Run the pipeline and return (run results, catalog); (None, catalog) when there is nothing new."""
+    """Run the pipeline and return (run results, catalog); (None, catalog) when there is nothing new.
+
+    ``settled_at`` is for a caller that has just landed files itself (the demo's generator): there
+    is work, so Spark starts at once, and the run begins at that moment (``time.monotonic()``),
+    when the files are older than ``landing_settle_seconds`` and will be listed. ``prefect_warmup``
+    is the :func:`_warm_prefect` thread, joined before the flow starts.
+    """
     from lakehouse.catalog import load_catalog
     from lakehouse.runner import Pipeline, tables_with_work
     from lakehouse.spark import create_spark_session
 
     catalog = load_catalog(settings)
-    if not full_refresh:
+    if not full_refresh and settled_at is None:
         selected = [t.id for t in catalog if (not tables or t.id in tables) and (not layers or t.layer in layers)]
         if not tables_with_work(settings, catalog, selected):
             return None, catalog
@@ -142,13 +187,18 @@ def _run_pipeline(
         from flows.medallion import medallion_pipeline
 
         _warm_spark(settings)
+        if prefect_warmup is not None:
+            prefect_warmup.join()
+        _wait_until(settled_at)
         rows = medallion_pipeline(full_refresh=full_refresh, tables=tables, layers=layers, progress=True)
         return rows, catalog
     from lakehouse.reports import run_hooks
 
+    spark = create_spark_session(settings)
+    _wait_until(settled_at)
     pipeline = Pipeline(
         settings,
-        create_spark_session(settings),
+        spark,
         full_refresh=full_refresh,
         catalog=catalog,
         hooks=run_hooks(settings),
@@ -234,12 +284,19 @@ def demo(
     try:
         settings = demo_settings(common.load())
         landing = Path(settings.landing)
+        settled_at, prefect_warmup = None, None
         if not landing.exists() or not any(landing.rglob("*")):
+            # Generating keeps one core busy: Prefect's local API boots on the other meanwhile.
+            prefect_warmup = _warm_prefect() if prefect else None
             typer.echo(f"generating sample data into {landing} ...")
             generate_landing(landing, days=days, users=users)
-            time.sleep(settings.landing_settle_seconds)  # files this new are not listed yet
+            # Files this new are not listed yet: the run starts once they have settled, and Spark's
+            # start fills that wait instead of a sleep before it.
+            settled_at = time.monotonic() + settings.landing_settle_seconds
         typer.echo("running the pipeline (landing -> bronze -> silver -> gold) ...")
-        rows, catalog = _run_pipeline(settings, False, prefect, None)
+        rows, catalog = _run_pipeline(
+            settings, False, prefect, None, settled_at=settled_at, prefect_warmup=prefect_warmup
+        )
         _print_summary(settings, catalog, rows)
     except common.handled_errors() as exc:
         raise common.fail(exc) from exc
