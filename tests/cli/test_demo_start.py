@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from pyspark.sql import SparkSession
 
 from cli.main import _run_pipeline, _wait_until, _warm_prefect
@@ -54,7 +53,26 @@ def test_wait_until_sleeps_only_what_is_left() -> None:
     assert time.monotonic() - started >= 0.3
 
 
-def test_no_warm_up_when_a_prefect_server_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_warm_up_boots_the_local_api_a_flow_then_uses(tmp_path: Path) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    with temporary_settings(updates={PREFECT_HOME: tmp_path / "prefect-home"}, set_defaults={PREFECT_API_URL: None}):
+        thread = _warm_prefect()
+        assert thread is not None
+        thread.join(timeout=120)
+        server = SubprocessASGIServer()
+        try:
+            assert not thread.is_alive() and server.running  # booted once, here, not by the next client
+            with get_client(sync_client=True) as client:
+                assert client.api_healthcheck() is None
+                assert str(client.api_url).startswith(server.address)  # the same server, not a second one
+        finally:
+            server.stop()
+
+
+def test_no_warm_up_when_a_prefect_server_is_configured() -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):
